@@ -1,0 +1,17 @@
+//! halfopen sees the attacks a server's logs never show (SYN floods, spoofed
+//! sources, reflection) by reading the kernel's own TCP tables, and turns
+//! what it sees into firewall blocks that expire on purpose.
+//!
+//! # Organization
+//!
+//! - [`procnet`]: the parser of `/proc/net/tcp` and `/proc/net/tcp6`.
+//!
+//! # Features
+//!
+//! The crate has no optional features and does no I/O of its own beyond
+//! reading the tables it is asked to read.
+
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod procnet;

@@ -1,0 +1,1 @@
+//! Python bindings for halfopen (built by maturin into the wheel `halfopen`).

@@ -1,0 +1,1 @@
+//! Test harness for halfopen's kernel-backed integration tests.
