@@ -5,6 +5,9 @@
 //! # Organization
 //!
 //! - [`procnet`]: the parser of `/proc/net/tcp` and `/proc/net/tcp6`.
+//! - [`sockdiag`]: the same tables through netlink sock_diag.
+//! - [`live`]: live snapshots from the best source available.
+//! - [`netns`]: running code inside another network namespace.
 //!
 //! # Features
 //!
@@ -14,4 +17,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod live;
+pub mod netns;
 pub mod procnet;
+pub mod sockdiag;

@@ -1,0 +1,234 @@
+//! The netlink socket a dump runs over.
+//!
+//! This is one of the two places halfopen calls the operating system
+//! directly (the other is entering a network namespace): the standard
+//! library has no `AF_NETLINK` sockets. Each `unsafe` block is one libc call
+//! on a descriptor this module owns and a buffer it borrows for the call.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::error::Error;
+use super::message::{request, Messages, Record, StateSet};
+use crate::procnet::{Family, TcpEntry};
+
+/// Bytes of the receive buffer. The kernel fills dump datagrams up to the
+/// reader's buffer size, capped at about 32 KiB.
+const RECV_BUFFER: usize = 64 * 1024;
+
+/// A `NETLINK_SOCK_DIAG` socket, bound to the network namespace of the
+/// thread that opened it for its whole life.
+///
+/// # Examples
+///
+/// ```no_run
+/// use halfopen::procnet::{Family, TcpState};
+/// use halfopen::sockdiag::{SockDiag, StateSet};
+///
+/// let mut diag = SockDiag::open()?;
+/// let mut half_open = 0;
+/// diag.dump(Family::V4, StateSet::HALF_OPEN, |e| half_open += (e.state == TcpState::SynRecv) as u64)?;
+/// println!("{half_open} half-open IPv4 connections");
+/// # Ok::<(), halfopen::sockdiag::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct SockDiag {
+    fd: OwnedFd,
+    buf: Vec<u8>,
+    seq: u32,
+}
+
+impl SockDiag {
+    /// Opens a socket in the calling thread's network namespace.
+    ///
+    /// Fails with [`Error::Open`] where netlink or sock_diag is missing or
+    /// forbidden ([`Error::is_unavailable`] is then true).
+    pub fn open() -> Result<SockDiag, Error> {
+        // SAFETY: socket(2) takes no pointers; the result is checked below.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+                libc::NETLINK_SOCK_DIAG,
+            )
+        };
+        if fd < 0 {
+            return Err(Error::Open {
+                source: io::Error::last_os_error(),
+            });
+        }
+        // SAFETY: `fd` is a fresh descriptor nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(SockDiag {
+            fd,
+            buf: vec![0; RECV_BUFFER],
+            seq: 0,
+        })
+    }
+
+    /// Dumps every TCP socket of `family` whose state is in `states`,
+    /// calling `f` with each (numbered from 0 in [`TcpEntry::slot`]).
+    /// Returns the number of sockets.
+    ///
+    /// The kernel filters by state, so sockets outside `states` cost
+    /// nothing. Nothing is delivered before the kernel accepts the request:
+    /// a refusal ([`Error::Kernel`]) comes before any entry.
+    pub fn dump(
+        &mut self,
+        family: Family,
+        states: StateSet,
+        mut f: impl FnMut(TcpEntry<'static>),
+    ) -> Result<u64, Error> {
+        self.seq = self.seq.wrapping_add(1);
+        let req = request(family, states, self.seq);
+        self.send(&req).map_err(|source| Error::Io {
+            family,
+            op: "send",
+            source,
+        })?;
+        let mut count: u64 = 0;
+        let mut datagram: u64 = 0;
+        loop {
+            let len = self.recv().map_err(|source| Error::Io {
+                family,
+                op: "recv",
+                source,
+            })?;
+            if len > self.buf.len() {
+                return Err(Error::DatagramTooLong {
+                    family,
+                    datagram,
+                    len,
+                    max: self.buf.len(),
+                });
+            }
+            for record in Messages::new(&self.buf[..len]) {
+                let record = record.map_err(|source| Error::Decode {
+                    family,
+                    datagram,
+                    source,
+                })?;
+                match record {
+                    Record::Socket(mut entry) => {
+                        if entry.family() != family {
+                            return Err(Error::WrongFamily {
+                                family,
+                                found: entry.family(),
+                            });
+                        }
+                        entry.slot = count as u32;
+                        count += 1;
+                        f(entry);
+                    }
+                    Record::Done(0) => return Ok(count),
+                    Record::Done(status) | Record::Error(status) => {
+                        return Err(Error::Kernel {
+                            family,
+                            errno: status.saturating_neg(),
+                        })
+                    }
+                }
+            }
+            datagram += 1;
+        }
+    }
+
+    fn send(&self, bytes: &[u8]) -> io::Result<()> {
+        loop {
+            // SAFETY: the pointer and length describe `bytes`, borrowed for
+            // the call; an unconnected netlink socket sends to the kernel.
+            let n =
+                unsafe { libc::send(self.fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len(), 0) };
+            if n >= 0 {
+                return if n as usize == bytes.len() {
+                    Ok(())
+                } else {
+                    Err(io::Error::new(io::ErrorKind::WriteZero, "short send"))
+                };
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+
+    /// Receives one datagram into the buffer and returns its full length,
+    /// which exceeds the buffer when the datagram was cut (`MSG_TRUNC`).
+    fn recv(&mut self) -> io::Result<usize> {
+        loop {
+            // SAFETY: the pointer and length describe `self.buf`, borrowed
+            // mutably for the call; the kernel writes at most that many.
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    libc::MSG_TRUNC,
+                )
+            };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::procnet::TcpState;
+    use std::net::TcpListener;
+
+    #[test]
+    fn sees_its_own_listener() {
+        let diag = SockDiag::open();
+        let mut diag = match diag {
+            Ok(d) => d,
+            Err(e) if e.is_unavailable() => {
+                eprintln!("skipped: sock_diag unavailable here: {e}");
+                return;
+            }
+            Err(e) => panic!("{e}"),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut found = Vec::new();
+        let n = diag
+            .dump(Family::V4, StateSet::of(&[TcpState::Listen]), |e| {
+                assert_eq!(e.state, TcpState::Listen);
+                if e.local == addr {
+                    found.push(e);
+                }
+            })
+            .unwrap();
+        assert!(n >= 1);
+        assert_eq!(found.len(), 1);
+        // The inode is the one /proc/self/fd names for the listener.
+        let link = std::fs::read_link(format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&listener)
+        ))
+        .unwrap();
+        assert_eq!(
+            link.to_string_lossy(),
+            format!("socket:[{}]", found[0].inode)
+        );
+        // The same socket under /proc, with the same fields.
+        let mut proc_row = None;
+        crate::procnet::read_live(&crate::procnet::NetNs::Current, |e| {
+            if e.local == addr && e.state == TcpState::Listen {
+                proc_row = Some(e.detach());
+            }
+        })
+        .unwrap();
+        let mut proc_row = proc_row.unwrap();
+        proc_row.slot = found[0].slot;
+        assert_eq!(proc_row, found[0]);
+    }
+}
