@@ -1,0 +1,129 @@
+"""Type stubs of the native module ``halfopen._native``."""
+
+import os
+from ipaddress import IPv4Address, IPv6Address
+from typing import Final, Literal, Optional, Union, final
+
+__all__ = [
+    "Error",
+    "ParseError",
+    "TCP_STATES",
+    "TcpEntry",
+    "__version__",
+    "parse",
+    "parse_file",
+    "read_live",
+]
+
+__version__: Final[str]
+
+TCP_STATES: Final[list[str]]
+"""The names of every TCP state, in code order (``TCP_STATES[code - 1]``)."""
+
+class Error(Exception):
+    """The base of every error halfopen raises (operating-system errors aside, which are OSError)."""
+
+class ParseError(Error, ValueError):
+    """A TCP table row that does not follow the kernel's format.
+
+    ``line`` is the 1-based line number (the header counts), ``field`` the
+    column's name as the table's header spells it (``None`` when the error is
+    about the whole row) and ``path`` the file, when there was one.
+    """
+
+    line: Optional[int]
+    field: Optional[str]
+    path: Optional[str]
+
+@final
+class TcpEntry:
+    """One row of a kernel TCP table (``/proc/net/tcp`` or ``/proc/net/tcp6``).
+
+    Entries are immutable, compare equal field by field and can be hashed.
+    Addresses are ``ipaddress.IPv4Address`` or ``ipaddress.IPv6Address``.
+    """
+
+    @property
+    def slot(self) -> int:
+        """The row's slot number (``sl``)."""
+    @property
+    def local_address(self) -> Union[IPv4Address, IPv6Address]:
+        """The local address."""
+    @property
+    def local_port(self) -> int:
+        """The local port."""
+    @property
+    def remote_address(self) -> Union[IPv4Address, IPv6Address]:
+        """The remote address."""
+    @property
+    def remote_port(self) -> int:
+        """The remote port."""
+    @property
+    def state(self) -> str:
+        """The state's name as the kernel spells it, e.g. ``"SYN_RECV"``."""
+    @property
+    def state_code(self) -> int:
+        """The state's numeric code (``st``), e.g. ``3`` for ``SYN_RECV``."""
+    @property
+    def tx_queue(self) -> int:
+        """Bytes in the send queue."""
+    @property
+    def rx_queue(self) -> int:
+        """Bytes in the receive queue (for a listener: the accept queue's length)."""
+    @property
+    def timer(self) -> int:
+        """The pending timer's code (``tr``)."""
+    @property
+    def timer_expires(self) -> int:
+        """Clock ticks until the timer fires (``tm->when``)."""
+    @property
+    def retransmits(self) -> int:
+        """Retransmissions so far (for a half-open entry: SYN-ACKs resent)."""
+    @property
+    def uid(self) -> int:
+        """The owning user id."""
+    @property
+    def timeout(self) -> int:
+        """Unanswered probes (``timeout``)."""
+    @property
+    def inode(self) -> int:
+        """The socket's inode; 0 for a connection request that has no socket yet."""
+    @property
+    def family(self) -> Literal[4, 6]:
+        """The IP version of the table the row came from: 4 or 6."""
+    @property
+    def is_half_open(self) -> bool:
+        """True for a half-open connection (``SYN_RECV`` or ``NEW_SYN_RECV``)."""
+    @property
+    def is_request(self) -> bool:
+        """True for a connection request: half-open and without a socket yet."""
+    def to_line(self) -> str:
+        """The row in the kernel's own format, without the newline."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def parse(data: bytes, family: Optional[Literal[4, 6]] = None) -> list[TcpEntry]:
+    """Parses a TCP table held in memory.
+
+    ``data`` is the content of ``/proc/net/tcp`` or ``/proc/net/tcp6`` (the
+    header line is optional). ``family`` is ``4``, ``6`` or ``None`` to detect
+    it from the first row. Raises ``halfopen.ParseError`` (with ``.line`` and
+    ``.field``) at the first malformed row. The GIL is released while parsing.
+    """
+
+def parse_file(
+    path: Union[str, "os.PathLike[str]"], family: Optional[Literal[4, 6]] = None
+) -> list[TcpEntry]:
+    """Reads and parses a TCP table file.
+
+    Raises ``OSError`` (``FileNotFoundError``, ``PermissionError``, ...) when
+    the file cannot be read and ``halfopen.ParseError`` at the first malformed
+    row. The GIL is released while reading and parsing.
+    """
+
+def read_live(pid: Optional[int] = None) -> list[TcpEntry]:
+    """Reads the live TCP tables (IPv4 and IPv6) of a network namespace.
+
+    Without ``pid`` it reads this process's namespace (``/proc/net``); with
+    one, that process's (``/proc/PID/net``). The GIL is released while reading.
+    """

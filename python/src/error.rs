@@ -1,0 +1,164 @@
+//! The exception hierarchy, mapped one to one from core's error enums.
+//!
+//! Every exception derives from `halfopen.Error`. Errors caused by bad input
+//! (a malformed table, a bad prefix or setting) also derive from
+//! `ValueError`, so code that catches `ValueError` keeps working. Errors of
+//! the operating system become the matching built-in `OSError` subclass
+//! (`FileNotFoundError`, `PermissionError`, ...) with `errno` and `filename`
+//! set, exactly as Python's own `open()` raises them.
+
+use std::ffi::CStr;
+
+use halfopen::procnet::{ParseError, ReadError};
+use pyo3::exceptions::{PyException, PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
+
+pyo3::create_exception!(
+    halfopen,
+    Error,
+    PyException,
+    "The base of every error halfopen raises (operating-system errors aside, which are OSError)."
+);
+
+/// An exception type made at first use, with more than one base.
+///
+/// `create_exception!` takes one base; the bad-input errors need two
+/// (`halfopen.Error` and `ValueError`), so they are made by calling `type`.
+struct DualException {
+    name: &'static str,
+    doc: &'static CStr,
+    attrs: &'static [&'static str],
+    cell: PyOnceLock<Py<PyType>>,
+}
+
+impl DualException {
+    const fn new(name: &'static str, doc: &'static CStr, attrs: &'static [&'static str]) -> Self {
+        DualException {
+            name,
+            doc,
+            attrs,
+            cell: PyOnceLock::new(),
+        }
+    }
+
+    /// The type object, made on first use.
+    fn get<'py>(&'static self, py: Python<'py>) -> PyResult<&'py Bound<'py, PyType>> {
+        self.cell
+            .get_or_try_init(py, || {
+                let dict = PyDict::new(py);
+                dict.set_item("__module__", "halfopen")?;
+                dict.set_item("__doc__", self.doc.to_str().unwrap_or_default())?;
+                dict.set_item("__qualname__", self.name)?;
+                for attr in self.attrs {
+                    dict.set_item(*attr, py.None())?;
+                }
+                let bases =
+                    PyTuple::new(py, [py.get_type::<Error>(), py.get_type::<PyValueError>()])?;
+                let made = py
+                    .get_type::<PyType>()
+                    .call1((self.name, bases, dict))?
+                    .cast_into::<PyType>()?;
+                Ok(made.unbind())
+            })
+            .map(|ty| ty.bind(py))
+    }
+}
+
+static PARSE_ERROR: DualException = DualException::new(
+    "ParseError",
+    c"A TCP table row that does not follow the kernel's format.\n\n\
+      ``line`` is the 1-based line number (the header counts), ``field`` the\n\
+      column's name as the table's header spells it (``None`` when the error\n\
+      is about the whole row) and ``path`` the file, when there was one.",
+    &["line", "field", "path"],
+);
+
+/// Adds the exception types to the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("Error", py.get_type::<Error>())?;
+    m.add("ParseError", PARSE_ERROR.get(py)?)?;
+    Ok(())
+}
+
+/// Every error core can return, as one type.
+///
+/// Adding a core error type means adding a variant here, and the compiler
+/// then points at the one `match` that maps it to its exception.
+#[derive(Debug)]
+pub enum CoreError {
+    /// A malformed table row.
+    Parse(ParseError),
+    /// A table that could not be read, or a malformed row in it.
+    Read(ReadError),
+}
+
+/// The newtype through which core's errors become Python exceptions.
+#[derive(Debug)]
+pub struct PyHoError(pub CoreError);
+
+impl From<ParseError> for PyHoError {
+    fn from(e: ParseError) -> Self {
+        PyHoError(CoreError::Parse(e))
+    }
+}
+
+impl From<ReadError> for PyHoError {
+    fn from(e: ReadError) -> Self {
+        PyHoError(CoreError::Read(e))
+    }
+}
+
+impl From<PyHoError> for PyErr {
+    fn from(e: PyHoError) -> PyErr {
+        Python::attach(|py| match e.0 {
+            CoreError::Parse(e) => parse_error(py, &e, None),
+            CoreError::Read(ReadError::Parse { path, source }) => {
+                parse_error(py, &source, Some(path.display().to_string()))
+            }
+            CoreError::Read(ReadError::Io { path, source }) => os_error(py, &path, &source),
+            CoreError::Read(other) => Error::new_err(other.to_string()),
+        })
+    }
+}
+
+/// A `halfopen.ParseError` with `line`, `field` and `path` set.
+fn parse_error(py: Python<'_>, e: &ParseError, path: Option<String>) -> PyErr {
+    let message = match &path {
+        Some(path) => format!("{path}: {e}"),
+        None => e.to_string(),
+    };
+    let made = (|| -> PyResult<PyErr> {
+        let ty = PARSE_ERROR.get(py)?;
+        let value = ty.call1((message.clone(),))?;
+        value.setattr("line", e.line())?;
+        value.setattr("field", e.field().map(|f| f.name()))?;
+        value.setattr("path", path)?;
+        Ok(PyErr::from_value(value))
+    })();
+    made.unwrap_or_else(|failed| failed)
+}
+
+/// The built-in `OSError` subclass for `source` (Python picks it from the
+/// errno: `FileNotFoundError`, `PermissionError`, ...).
+pub fn os_error(py: Python<'_>, path: &std::path::Path, source: &std::io::Error) -> PyErr {
+    let filename = path.display().to_string();
+    match source.raw_os_error() {
+        Some(errno) => {
+            let text = std::io::Error::from_raw_os_error(errno).to_string();
+            // Drop the " (os error N)" suffix Rust adds; Python shows errno itself.
+            let text = match text.rfind(" (os error") {
+                Some(cut) => text[..cut].to_string(),
+                None => text,
+            };
+            let made = py
+                .get_type::<PyOSError>()
+                .call1((errno, text, filename))
+                .map(PyErr::from_value);
+            made.unwrap_or_else(|failed| failed)
+        }
+        None => PyOSError::new_err(format!("{filename}: {source}")),
+    }
+}
