@@ -21,7 +21,9 @@ Errors derive from :class:`halfopen.Error`; bad input also derives from
 from halfopen._native import (
     TCP_STATES,
     Error,
+    NetlinkError,
     ParseError,
+    SourceError,
     TcpEntry,
     __version__,
     parse,
@@ -32,7 +34,9 @@ from halfopen._native import (
 __all__ = [
     "TCP_STATES",
     "Error",
+    "NetlinkError",
     "ParseError",
+    "SourceError",
     "TcpEntry",
     "__version__",
     "parse",

@@ -2,11 +2,13 @@
 
 import os
 from ipaddress import IPv4Address, IPv6Address
-from typing import Final, Literal, Optional, Union, final
+from typing import Final, Literal, Optional, Sequence, Union, final
 
 __all__ = [
     "Error",
+    "NetlinkError",
     "ParseError",
+    "SourceError",
     "TCP_STATES",
     "TcpEntry",
     "__version__",
@@ -22,6 +24,14 @@ TCP_STATES: Final[list[str]]
 
 class Error(Exception):
     """The base of every error halfopen raises (operating-system errors aside, which are OSError)."""
+
+class NetlinkError(Error):
+    """The kernel's sock_diag answer could not be decoded (a kernel this version does not understand)."""
+
+class SourceError(Error, ValueError):
+    """A live source asked of something it cannot read, for example netlink
+    asked to read a directory of captured tables.
+    """
 
 class ParseError(Error, ValueError):
     """A TCP table row that does not follow the kernel's format.
@@ -121,9 +131,21 @@ def parse_file(
     row. The GIL is released while reading and parsing.
     """
 
-def read_live(pid: Optional[int] = None) -> list[TcpEntry]:
-    """Reads the live TCP tables (IPv4 and IPv6) of a network namespace.
+def read_live(
+    pid: Optional[int] = None,
+    *,
+    netns: Union[str, "os.PathLike[str]", None] = None,
+    source: Literal["auto", "netlink", "proc"] = "auto",
+    states: Optional[Sequence[str]] = None,
+) -> list[TcpEntry]:
+    """Reads the live TCP sockets (IPv4 and IPv6) of a network namespace.
 
-    Without ``pid`` it reads this process's namespace (``/proc/net``); with
-    one, that process's (``/proc/PID/net``). The GIL is released while reading.
+    Without ``pid`` or ``netns`` it reads this process's namespace; with
+    ``pid``, that process's; with ``netns``, the namespace of that name (as
+    ``ip netns add`` made it) or namespace file (entering another namespace
+    needs root), or a directory holding captured ``tcp`` and ``tcp6`` tables
+    (read as ``/proc/net`` would be). ``source`` is ``"netlink"`` (sock_diag), ``"proc"``
+    (``/proc/net/tcp{,6}``) or ``"auto"``: netlink, falling back to ``/proc``
+    where netlink is unavailable. ``states`` keeps only the named states
+    (e.g. ``["SYN_RECV"]``). The GIL is released while reading.
     """

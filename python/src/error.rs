@@ -9,7 +9,10 @@
 
 use std::ffi::CStr;
 
+use halfopen::live::LiveError;
+use halfopen::netns::NetnsError;
 use halfopen::procnet::{ParseError, ReadError};
+use halfopen::sockdiag;
 use pyo3::exceptions::{PyException, PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -66,6 +69,13 @@ impl DualException {
     }
 }
 
+pyo3::create_exception!(
+    halfopen,
+    NetlinkError,
+    Error,
+    "The kernel's sock_diag answer could not be decoded (a kernel this version does not understand)."
+);
+
 static PARSE_ERROR: DualException = DualException::new(
     "ParseError",
     c"A TCP table row that does not follow the kernel's format.\n\n\
@@ -75,11 +85,20 @@ static PARSE_ERROR: DualException = DualException::new(
     &["line", "field", "path"],
 );
 
+static SOURCE_ERROR: DualException = DualException::new(
+    "SourceError",
+    c"A live source asked of something it cannot read, for example netlink\n\
+      asked to read a directory of captured tables.",
+    &[],
+);
+
 /// Adds the exception types to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("Error", py.get_type::<Error>())?;
+    m.add("NetlinkError", py.get_type::<NetlinkError>())?;
     m.add("ParseError", PARSE_ERROR.get(py)?)?;
+    m.add("SourceError", SOURCE_ERROR.get(py)?)?;
     Ok(())
 }
 
@@ -93,6 +112,8 @@ pub enum CoreError {
     Parse(ParseError),
     /// A table that could not be read, or a malformed row in it.
     Read(ReadError),
+    /// A live snapshot that failed (netlink, /proc or the namespace).
+    Live(LiveError),
 }
 
 /// The newtype through which core's errors become Python exceptions.
@@ -111,16 +132,74 @@ impl From<ReadError> for PyHoError {
     }
 }
 
+impl From<LiveError> for PyHoError {
+    fn from(e: LiveError) -> Self {
+        PyHoError(CoreError::Live(e))
+    }
+}
+
 impl From<PyHoError> for PyErr {
     fn from(e: PyHoError) -> PyErr {
         Python::attach(|py| match e.0 {
             CoreError::Parse(e) => parse_error(py, &e, None),
-            CoreError::Read(ReadError::Parse { path, source }) => {
-                parse_error(py, &source, Some(path.display().to_string()))
+            CoreError::Read(e) => read_error(py, e),
+            CoreError::Live(LiveError::Proc(e)) => read_error(py, e),
+            CoreError::Live(LiveError::Netlink(e)) => netlink_error(py, e),
+            CoreError::Live(LiveError::Namespace(e)) => netns_error(py, &e),
+            CoreError::Live(e @ LiveError::NotLive { .. }) => {
+                dual_error(py, &SOURCE_ERROR, e.to_string())
             }
-            CoreError::Read(ReadError::Io { path, source }) => os_error(py, &path, &source),
-            CoreError::Read(other) => Error::new_err(other.to_string()),
+            // The enums are non-exhaustive: a variant core adds later is
+            // still an Error, with core's message.
+            CoreError::Live(e) => Error::new_err(e.to_string()),
         })
+    }
+}
+
+fn read_error(py: Python<'_>, e: ReadError) -> PyErr {
+    match e {
+        ReadError::Parse { path, source } => {
+            parse_error(py, &source, Some(path.display().to_string()))
+        }
+        ReadError::Io { path, source } => os_error(py, &path, &source),
+        other => Error::new_err(other.to_string()),
+    }
+}
+
+/// Socket and kernel errors of netlink are OS errors; an answer that cannot
+/// be decoded is a `NetlinkError`.
+fn netlink_error(py: Python<'_>, e: sockdiag::Error) -> PyErr {
+    let errno = match &e {
+        sockdiag::Error::Open { source } | sockdiag::Error::Io { source, .. } => {
+            source.raw_os_error()
+        }
+        sockdiag::Error::Kernel { errno, .. } => Some(*errno),
+        _ => None,
+    };
+    match errno {
+        Some(errno) => os_error_message(py, errno, without_os_error(e.to_string()), None),
+        None => NetlinkError::new_err(e.to_string()),
+    }
+}
+
+fn netns_error(py: Python<'_>, e: &NetnsError) -> PyErr {
+    let path = match e {
+        NetnsError::Open { path, .. }
+        | NetnsError::Enter { path, .. }
+        | NetnsError::Thread { path, .. } => Some(path.as_path()),
+        _ => None,
+    };
+    match e.io_error().raw_os_error() {
+        Some(errno) => os_error_message(py, errno, strerror(errno), path),
+        None => PyOSError::new_err(e.to_string()),
+    }
+}
+
+/// An exception of a two-base type with `message`.
+fn dual_error(py: Python<'_>, ty: &'static DualException, message: String) -> PyErr {
+    match ty.get(py) {
+        Ok(ty) => PyErr::from_type(ty.clone(), message),
+        Err(failed) => failed,
     }
 }
 
@@ -144,21 +223,41 @@ fn parse_error(py: Python<'_>, e: &ParseError, path: Option<String>) -> PyErr {
 /// The built-in `OSError` subclass for `source` (Python picks it from the
 /// errno: `FileNotFoundError`, `PermissionError`, ...).
 pub fn os_error(py: Python<'_>, path: &std::path::Path, source: &std::io::Error) -> PyErr {
-    let filename = path.display().to_string();
     match source.raw_os_error() {
-        Some(errno) => {
-            let text = std::io::Error::from_raw_os_error(errno).to_string();
-            // Drop the " (os error N)" suffix Rust adds; Python shows errno itself.
-            let text = match text.rfind(" (os error") {
-                Some(cut) => text[..cut].to_string(),
-                None => text,
-            };
-            let made = py
-                .get_type::<PyOSError>()
-                .call1((errno, text, filename))
-                .map(PyErr::from_value);
-            made.unwrap_or_else(|failed| failed)
-        }
-        None => PyOSError::new_err(format!("{filename}: {source}")),
+        Some(errno) => os_error_message(py, errno, strerror(errno), Some(path)),
+        None => PyOSError::new_err(format!("{}: {source}", path.display())),
     }
+}
+
+/// The system's text for `errno`.
+fn strerror(errno: i32) -> String {
+    without_os_error(std::io::Error::from_raw_os_error(errno).to_string())
+}
+
+/// `text` without the " (os error N)" Rust adds; Python shows the errno itself.
+fn without_os_error(text: String) -> String {
+    match text.find(" (os error ") {
+        Some(cut) => {
+            let rest = &text[cut + 1..];
+            let close = rest.find(')').map_or(text.len(), |i| cut + 1 + i + 1);
+            format!("{}{}", &text[..cut], &text[close..])
+        }
+        None => text,
+    }
+}
+
+/// `OSError(errno, message, filename)`, which Python turns into the subclass
+/// for `errno`.
+fn os_error_message(
+    py: Python<'_>,
+    errno: i32,
+    message: String,
+    path: Option<&std::path::Path>,
+) -> PyErr {
+    let ty = py.get_type::<PyOSError>();
+    let made = match path {
+        Some(path) => ty.call1((errno, message, path.display().to_string())),
+        None => ty.call1((errno, message)),
+    };
+    made.map(PyErr::from_value).unwrap_or_else(|failed| failed)
 }

@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use halfopen::procnet::{self, Family, NetNs, TcpEntry, TcpState};
+use halfopen::live::{self, Namespace, Options, Source};
+use halfopen::procnet::{self, Family, TcpEntry, TcpState};
+use halfopen::sockdiag::StateSet;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -57,18 +59,60 @@ pub fn decode_file(
 }
 
 /// Reads both live tables of a namespace.
-pub fn decode_live(ns: &NetNs) -> Result<Vec<TcpEntry<'static>>, PyHoError> {
-    let mut out = Vec::new();
-    procnet::read_live(ns, |e| out.push(e.detach()))?;
-    Ok(out)
+pub fn decode_live(opts: &Options) -> Result<Vec<TcpEntry<'static>>, PyHoError> {
+    Ok(live::snapshot(opts)?.0)
 }
 
-/// The namespace of `pid`, or this process's.
-pub fn netns_arg(pid: Option<u32>) -> NetNs {
-    match pid {
-        Some(pid) => NetNs::Pid(pid),
-        None => NetNs::Current,
+/// The namespace named by `pid` or `netns` (a name made by `ip netns add`,
+/// the path of a namespace file, or a directory of captured `tcp` and `tcp6`
+/// tables); this process's without either.
+pub fn namespace_arg(pid: Option<u32>, netns: Option<PathBuf>) -> PyResult<Namespace> {
+    match (pid, netns) {
+        (None, None) => Ok(Namespace::Current),
+        (Some(pid), None) => Ok(Namespace::Pid(pid)),
+        (None, Some(path)) => Ok(match path.to_str() {
+            Some(name) if !name.contains('/') => Namespace::named(name),
+            _ if path.is_dir() => Namespace::Dir(path),
+            _ => Namespace::Path(path),
+        }),
+        (Some(_), Some(_)) => Err(PyValueError::new_err("give pid or netns, not both")),
     }
+}
+
+/// A source argument: `"auto"`, `"netlink"` or `"proc"`.
+pub fn source_arg(source: &str) -> PyResult<Source> {
+    Source::from_name(source).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "source must be 'auto', 'netlink' or 'proc', not {source:?}"
+        ))
+    })
+}
+
+/// A states argument: state names, or `None` for every state.
+pub fn states_arg(states: Option<Vec<String>>) -> PyResult<StateSet> {
+    let Some(names) = states else {
+        return Ok(StateSet::ALL);
+    };
+    let mut set = StateSet::EMPTY;
+    for name in &names {
+        let state = TcpState::from_name(&name.to_ascii_uppercase())
+            .ok_or_else(|| PyValueError::new_err(format!("unknown TCP state {name:?}")))?;
+        set = set.with(state);
+    }
+    Ok(set)
+}
+
+/// The reading options from Python's keyword arguments.
+pub fn live_options(
+    pid: Option<u32>,
+    netns: Option<PathBuf>,
+    source: &str,
+    states: Option<Vec<String>>,
+) -> PyResult<Options> {
+    Ok(Options::new()
+        .namespace(namespace_arg(pid, netns)?)
+        .source(source_arg(source)?)
+        .states(states_arg(states)?))
 }
 
 /// One row of a kernel TCP table (``/proc/net/tcp`` or ``/proc/net/tcp6``).
@@ -238,17 +282,29 @@ fn parse_file(py: Python<'_>, path: PathBuf, family: Option<u8>) -> PyResult<Vec
     Ok(rows.into_iter().map(PyTcpEntry).collect())
 }
 
-/// Reads the live TCP tables (IPv4 and IPv6) of a network namespace.
+/// Reads the live TCP sockets (IPv4 and IPv6) of a network namespace.
 ///
-/// Without ``pid`` it reads this process's namespace (``/proc/net``); with
-/// one, that process's (``/proc/PID/net``; reading another user's process
-/// needs privileges). A kernel without IPv6 simply has no IPv6 rows. The GIL
-/// is released while reading.
+/// Without ``pid`` or ``netns`` it reads this process's namespace; with
+/// ``pid``, that process's; with ``netns``, the namespace of that name (as
+/// ``ip netns add`` made it) or namespace file (entering another namespace
+/// needs root), or a directory holding captured ``tcp`` and ``tcp6`` tables
+/// (read as ``/proc/net`` would be). ``source`` is ``"netlink"`` (sock_diag), ``"proc"``
+/// (``/proc/net/tcp{,6}``) or ``"auto"``: netlink, falling back to
+/// ``/proc`` where netlink is unavailable. ``states`` keeps only the named
+/// states (e.g. ``["SYN_RECV"]``; the kernel filters them for netlink). A
+/// kernel without IPv6 simply has no IPv6 rows. The GIL is released while
+/// reading.
 #[pyfunction]
-#[pyo3(signature = (pid = None))]
-fn read_live(py: Python<'_>, pid: Option<u32>) -> PyResult<Vec<PyTcpEntry>> {
-    let ns = netns_arg(pid);
-    let rows = py.detach(|| decode_live(&ns))?;
+#[pyo3(signature = (pid = None, *, netns = None, source = "auto", states = None))]
+fn read_live(
+    py: Python<'_>,
+    pid: Option<u32>,
+    netns: Option<PathBuf>,
+    source: &str,
+    states: Option<Vec<String>>,
+) -> PyResult<Vec<PyTcpEntry>> {
+    let opts = live_options(pid, netns, source, states)?;
+    let rows = py.detach(|| decode_live(&opts))?;
     Ok(rows.into_iter().map(PyTcpEntry).collect())
 }
 

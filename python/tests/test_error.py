@@ -17,6 +17,9 @@ def test_hierarchy() -> None:
     assert issubclass(halfopen.ParseError, halfopen.Error)
     assert issubclass(halfopen.ParseError, ValueError)
     assert not issubclass(halfopen.Error, ValueError)
+    assert issubclass(halfopen.SourceError, halfopen.Error)
+    assert issubclass(halfopen.SourceError, ValueError)
+    assert issubclass(halfopen.NetlinkError, halfopen.Error)
     assert halfopen.ParseError.__module__ == "halfopen"
     assert halfopen.Error.__module__ == "halfopen"
 
@@ -73,3 +76,13 @@ def test_unknown_family_in_the_first_row() -> None:
     with pytest.raises(halfopen.ParseError, match=r"neither 8 \(IPv4\) nor 32 \(IPv6\)") as info:
         halfopen.parse(GOOD.replace("0100000A:", "0100000A00:", 1).encode() + b"\n")
     assert (info.value.line, info.value.field) == (1, "local_address")
+
+
+def test_netlink_cannot_read_a_directory_of_captures(tmp_path: Path) -> None:
+    (tmp_path / "tcp").write_text(GOOD + "\n")
+    # /proc reads the captures (tcp6 may be missing, as on a kernel without IPv6).
+    (entry,) = halfopen.read_live(netns=str(tmp_path), source="proc")
+    assert entry.remote_port == 1024
+    assert halfopen.read_live(netns=tmp_path) == [entry]
+    with pytest.raises(halfopen.SourceError, match="cannot be read through netlink"):
+        halfopen.read_live(netns=tmp_path, source="netlink")

@@ -102,8 +102,41 @@ def test_read_live_of_a_pid_is_that_namespace() -> None:
         s.listen()
         port = s.getsockname()[1]
         assert any(e.local_port == port for e in halfopen.read_live(pid=os.getpid()))
+        assert any(e.local_port == port for e in halfopen.read_live(netns=f"/proc/{os.getpid()}/ns/net"))
     with pytest.raises(FileNotFoundError):
         halfopen.read_live(pid=2**31 - 1)
+
+
+@pytest.mark.parametrize("source", ["auto", "netlink", "proc"])
+def test_every_source_sees_a_listener_and_its_connection(source: str) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            mine = [
+                e
+                for e in halfopen.read_live(source=source)
+                if port in (e.local_port, e.remote_port) and e.local_address.is_loopback
+            ]
+            assert sorted(e.state for e in mine) == ["ESTABLISHED", "ESTABLISHED", "LISTEN"]
+            client_port = client.getsockname()[1]
+            assert {e.local_port for e in mine if e.state == "ESTABLISHED"} == {port, client_port}
+            only = halfopen.read_live(source=source, states=["listen"])
+            assert {e.state for e in only} == {"LISTEN"}
+            assert any(e.local_port == port for e in only)
+
+
+def test_read_live_arguments_are_checked() -> None:
+    with pytest.raises(ValueError, match="source must be"):
+        halfopen.read_live(source="carrier-pigeon")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown TCP state"):
+        halfopen.read_live(states=["HALF_CLOSED"])
+    with pytest.raises(ValueError, match="not both"):
+        halfopen.read_live(1, netns="x")
+    with pytest.raises(FileNotFoundError) as info:
+        halfopen.read_live(netns="ho-no-such-namespace")
+    assert info.value.filename == "/var/run/netns/ho-no-such-namespace"
 
 
 def test_two_threads_parse_at_once() -> None:
