@@ -8,6 +8,8 @@
 //! - [`sockdiag`]: the same tables through netlink sock_diag.
 //! - [`live`]: live snapshots from the best source available.
 //! - [`netns`]: running code inside another network namespace.
+//! - [`counters`]: the kernel's counters (SYN cookies, resets, echoes),
+//!   sampled into rates and alerts.
 //!
 //! # Features
 //!
@@ -17,6 +19,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod counters;
 pub mod live;
 pub mod netns;
 pub mod procnet;

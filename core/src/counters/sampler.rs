@@ -1,0 +1,174 @@
+//! The sampler: samples a namespace every few seconds, keeps the last ones
+//! and reports counters, rates and alerts.
+
+use serde::Serialize;
+
+use super::alerts::{Alert, AlertRules, UndercountReason};
+use super::error::CounterError;
+use super::rates::{History, Rates};
+use super::sample::{Sample, SampleReader};
+use super::settings::{read_listener_queues, ListenerQueue, SettingNote, Settings};
+use crate::procnet::NetNs;
+
+/// What the counters say now: the latest sample, the rates since the one
+/// before, the alerts, the settings and the listeners' queues, and why the
+/// half-open table undercounts, if it does.
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::counters::CounterReport;
+/// let r = CounterReport::default();
+/// assert_eq!(serde_json::to_string(&r.alerts).unwrap(), "[]");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CounterReport {
+    /// The latest sample.
+    pub counters: Option<Sample>,
+    /// The rates between the last two samples.
+    pub rates: Option<Rates>,
+    /// The alerts of the latest rates, queues and settings.
+    pub alerts: Vec<Alert>,
+    /// The settings of the namespace, when they could be read.
+    pub settings: Option<Settings>,
+    /// What the settings mean for the half-open table.
+    pub notes: Vec<SettingNote>,
+    /// Each listener's queues.
+    pub listeners: Vec<ListenerQueue>,
+    /// Why the half-open table undercounts; empty when it does not.
+    pub undercount: Vec<UndercountReason>,
+}
+
+/// Samples one namespace's counters and keeps the last samples.
+///
+/// Call [`Sampler::sample`] every few seconds (an hourly average hides a
+/// one-minute barrage), then [`Sampler::report`].
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::counters::Sampler;
+/// use halfopen::procnet::NetNs;
+/// # if std::path::Path::new("/proc/net/snmp").exists() {
+/// let mut sampler = Sampler::new(NetNs::Current, 60);
+/// sampler.sample()?;
+/// std::thread::sleep(std::time::Duration::from_millis(20));
+/// let rates = sampler.sample()?.expect("two samples give a rate");
+/// assert!(rates.interval_secs > 0.0);
+/// let report = sampler.report()?;
+/// assert!(report.counters.is_some());
+/// # }
+/// # Ok::<(), halfopen::counters::CounterError>(())
+/// ```
+#[derive(Debug)]
+pub struct Sampler {
+    ns: NetNs,
+    reader: SampleReader,
+    history: History,
+    rules: AlertRules,
+}
+
+impl Sampler {
+    /// A sampler of `ns` keeping the last `capacity` samples (at least 2),
+    /// with the default alert rules.
+    pub fn new(ns: NetNs, capacity: usize) -> Sampler {
+        Sampler {
+            reader: SampleReader::new(ns.clone()),
+            ns,
+            history: History::new(capacity),
+            rules: AlertRules::default(),
+        }
+    }
+
+    /// Replaces the alert rules.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::counters::{AlertRules, Sampler};
+    /// use halfopen::procnet::NetNs;
+    /// let mut rules = AlertRules::default();
+    /// rules.spikes.iter_mut().for_each(|r| r.floor = 5.0);
+    /// let s = Sampler::new(NetNs::Current, 10).with_rules(rules.clone());
+    /// assert_eq!(s.rules(), &rules);
+    /// ```
+    pub fn with_rules(mut self, rules: AlertRules) -> Sampler {
+        self.rules = rules;
+        self
+    }
+
+    /// The alert rules.
+    pub fn rules(&self) -> &AlertRules {
+        &self.rules
+    }
+
+    /// The namespace sampled.
+    pub fn ns(&self) -> &NetNs {
+        &self.ns
+    }
+
+    /// The samples and rates kept.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Takes a sample now and returns the rates since the one before.
+    pub fn sample(&mut self) -> Result<Option<&Rates>, CounterError> {
+        let s = self.reader.read()?;
+        self.push(s)
+    }
+
+    /// Adds a sample taken elsewhere (it must be later than the latest).
+    pub fn push(&mut self, sample: Sample) -> Result<Option<&Rates>, CounterError> {
+        Ok(self.history.push(sample)?)
+    }
+
+    /// Reads the namespace's settings and listener queues now and reports.
+    pub fn report(&self) -> Result<CounterReport, CounterError> {
+        let settings = Settings::read(&self.ns)?;
+        let listeners = match &self.ns {
+            NetNs::Dir(_) if !self.ns.table_path(crate::procnet::Family::V4).exists() => Vec::new(),
+            ns => read_listener_queues(ns)?,
+        };
+        Ok(self.report_with(settings, listeners))
+    }
+
+    /// Reports with settings and listener queues the caller already has
+    /// (from its own pass over the tables, say).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::counters::{Counter, Sample, Sampler};
+    /// use halfopen::procnet::NetNs;
+    /// use std::time::Duration;
+    /// let mut s = Sampler::new(NetNs::Current, 10);
+    /// for (t, v) in [(1, 0), (2, 1000)] {
+    ///     let mut x = Sample::empty(Duration::from_secs(t));
+    ///     x.counters.set(Counter::SyncookiesSent, v);
+    ///     s.push(x)?;
+    /// }
+    /// let r = s.report_with(None, Vec::new());
+    /// assert_eq!(r.alerts[0].counter, Some(Counter::SyncookiesSent));
+    /// assert_eq!(r.undercount.len(), 1);
+    /// # Ok::<(), halfopen::counters::CounterError>(())
+    /// ```
+    pub fn report_with(
+        &self,
+        settings: Option<Settings>,
+        listeners: Vec<ListenerQueue>,
+    ) -> CounterReport {
+        let (alerts, undercount) =
+            self.rules
+                .evaluate(&self.history, settings.as_ref(), &listeners);
+        CounterReport {
+            counters: self.history.latest().cloned(),
+            rates: self.history.latest_rates().cloned(),
+            alerts,
+            notes: settings.as_ref().map(Settings::notes).unwrap_or_default(),
+            settings,
+            listeners,
+            undercount,
+        }
+    }
+}
