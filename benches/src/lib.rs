@@ -1,1 +1,59 @@
-//! Shared inputs for the benchmarks.
+//! Inputs shared by the benchmarks: tables in the kernel's exact format.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use halfopen::procnet::{header, write_entry, Family, TcpEntry, TcpState, TimerKind};
+
+/// A `/proc/net/tcp{,6}` table of `rows` half-open entries as a SYN flood
+/// leaves it: spoofed sources walked through 198.18.0.0/15 (or
+/// 2001:db8::/32), spoofed source ports, three listening ports, request
+/// socket rows with the kernel's fixed widths (IPv4 rows padded to 149
+/// characters).
+pub fn syn_recv_table(family: Family, rows: usize) -> Vec<u8> {
+    let mut text = header(family);
+    text.reserve(rows * 160);
+    let ports = [22u16, 80, 443];
+    for i in 0..rows {
+        let n = i as u32;
+        let (local, remote): (IpAddr, IpAddr) = match family {
+            Family::V4 => (
+                Ipv4Addr::new(198, 19, 0, 1).into(),
+                Ipv4Addr::from(
+                    u32::from(Ipv4Addr::new(198, 18, 0, 0)) + (n.wrapping_mul(7919) & 0x1_FFFF),
+                )
+                .into(),
+            ),
+            Family::V6 => (
+                Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1).into(),
+                Ipv6Addr::new(
+                    0x2001,
+                    0xdb8,
+                    (n >> 16) as u16,
+                    0,
+                    0,
+                    0,
+                    (n >> 8) as u16,
+                    n as u16,
+                )
+                .into(),
+            ),
+        };
+        let entry = TcpEntry {
+            slot: n,
+            local: SocketAddr::new(local, ports[i % 3]),
+            remote: SocketAddr::new(remote, 1024 + (n.wrapping_mul(31) % 60000) as u16),
+            state: TcpState::SynRecv,
+            tx_queue: 0,
+            rx_queue: 0,
+            timer: TimerKind::Retransmit,
+            timer_expires: 100 + (n % 300) as u64,
+            retransmits: n % 6,
+            uid: 0,
+            timeout: 0,
+            inode: 0,
+            trailing: "0 0000000000000000",
+        };
+        write_entry(&mut text, &entry);
+    }
+    text.into_bytes()
+}

@@ -13,19 +13,21 @@ fn at_least(x: u64, n: u8) -> u64 {
     ((x | HIGH) - ONES * n as u64) & HIGH
 }
 
-/// Decodes eight ASCII hex digits (either case), first digit most
-/// significant; `None` if any byte is not a hex digit.
+/// Bytes of `x` equal to `c`, as their high bit (bytes below 0x80).
 #[inline(always)]
-pub(crate) fn hex8(bytes: [u8; 8]) -> Option<u32> {
+fn equal(x: u64, c: u8) -> u64 {
+    at_least(x, c) & !at_least(x, c + 1)
+}
+
+/// Decodes eight upper-case ASCII hex digits, as the kernel prints them,
+/// first digit most significant; `None` for anything else (lower case
+/// included: the general path takes it).
+#[inline(always)]
+pub(crate) fn upper_hex8(bytes: [u8; 8]) -> Option<u32> {
     let x = u64::from_le_bytes(bytes);
-    if x & HIGH != 0 {
-        return None;
-    }
     let digit = at_least(x, b'0') & !at_least(x, b'9' + 1);
-    let upper = at_least(x, b'A') & !at_least(x, b'F' + 1);
-    let lower = at_least(x, b'a') & !at_least(x, b'f' + 1);
-    let letter = upper | lower;
-    if digit | letter != HIGH {
+    let letter = at_least(x, b'A') & !at_least(x, b'F' + 1);
+    if (digit | letter) != HIGH || x & HIGH != 0 {
         return None;
     }
     let nibbles = (x & (ONES * 0x0F)) + (letter >> 7) * 9;
@@ -35,11 +37,52 @@ pub(crate) fn hex8(bytes: [u8; 8]) -> Option<u32> {
     Some((((v & 0xFFFF) << 16) | ((v >> 32) & 0xFFFF)) as u32)
 }
 
-/// Decodes four ASCII hex digits.
+/// Decodes four upper-case hex digits.
 #[inline(always)]
-pub(crate) fn hex4(bytes: [u8; 4]) -> Option<u16> {
+pub(crate) fn upper_hex4(bytes: [u8; 4]) -> Option<u16> {
     let [a, b, c, d] = bytes;
-    hex8([b'0', b'0', b'0', b'0', a, b, c, d]).map(|v| v as u16)
+    upper_hex8([b'0', b'0', b'0', b'0', a, b, c, d]).map(|v| v as u16)
+}
+
+/// Decodes two upper-case hex digits.
+#[inline(always)]
+pub(crate) fn upper_hex2(a: u8, b: u8) -> Option<u8> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    Some((digit(a)? << 4) | digit(b)?)
+}
+
+/// Decodes a right-aligned unsigned decimal field of eight columns: spaces,
+/// then at least one digit, nothing else.
+#[inline(always)]
+pub(crate) fn padded_decimal8(bytes: [u8; 8]) -> Option<u32> {
+    let x = u64::from_le_bytes(bytes);
+    // Root's uid and a zero timeout: the most common values by far.
+    if x == u64::from_le_bytes(*b"       0") {
+        return Some(0);
+    }
+    if x & HIGH != 0 {
+        return None;
+    }
+    let spaces = equal(x, b' ');
+    // The spaces must be a prefix (the low bytes), and not the whole field.
+    let run = (spaces >> 7) * 0xFF;
+    if run & run.wrapping_add(1) != 0 || spaces == HIGH {
+        return None;
+    }
+    let x = x | (spaces >> 3); // ' ' (0x20) becomes '0' (0x30)
+    let digit = at_least(x, b'0') & !at_least(x, b'9' + 1);
+    if digit != HIGH {
+        return None;
+    }
+    let v = x - ONES * b'0' as u64;
+    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    let v = v.wrapping_mul(10_000) + (v >> 32);
+    Some(v as u32)
 }
 
 /// The value of one ASCII hex digit (either case).
@@ -128,7 +171,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hex8_matches_from_str_radix_on_every_nibble_pattern() {
+    fn upper_hex8_matches_from_str_radix() {
         for v in [
             0u32,
             1,
@@ -139,28 +182,68 @@ mod tests {
             0x8000_0000,
         ] {
             let upper = format!("{v:08X}");
-            let lower = format!("{v:08x}");
-            assert_eq!(hex8(upper.as_bytes().try_into().unwrap()), Some(v));
-            assert_eq!(hex8(lower.as_bytes().try_into().unwrap()), Some(v));
+            assert_eq!(upper_hex8(upper.as_bytes().try_into().unwrap()), Some(v));
         }
+        assert_eq!(upper_hex8(*b"deadbeef"), None);
     }
 
     #[test]
-    fn hex8_rejects_every_non_hex_byte_in_every_position() {
+    fn upper_hex8_rejects_every_other_byte_in_every_position() {
         for pos in 0..8 {
             for b in 0..=255u8 {
                 let mut text = *b"01234567";
                 text[pos] = b;
-                let expect = hex_digit(b).is_some();
-                assert_eq!(hex8(text).is_some(), expect, "byte {b:#x} at {pos}");
+                let expect = b.is_ascii_digit() || (b'A'..=b'F').contains(&b);
+                assert_eq!(upper_hex8(text).is_some(), expect, "byte {b:#x} at {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn padded_decimal8_takes_only_right_aligned_digits() {
+        for v in [0u32, 7, 42, 116, 65534, 1_000_000, 99_999_999] {
+            let text = format!("{v:8}");
+            assert_eq!(
+                padded_decimal8(text.as_bytes().try_into().unwrap()),
+                Some(v),
+                "{text:?}"
+            );
+        }
+        for bad in [
+            *b"        ",
+            *b"   1 2 3",
+            *b"  -1    ",
+            *b"      -1",
+            *b"1       ",
+            *b"   12a34",
+            *b"\t      1",
+        ] {
+            assert_eq!(
+                padded_decimal8(bad),
+                None,
+                "{:?}",
+                bad.escape_ascii().to_string()
+            );
+        }
+        for pos in 0..8 {
+            for b in 0..=255u8 {
+                let mut text = *b"00000000";
+                text[pos] = b;
+                let expect = b.is_ascii_digit() || (b == b' ' && pos == 0);
+                assert_eq!(
+                    padded_decimal8(text).is_some(),
+                    expect,
+                    "byte {b:#x} at {pos}"
+                );
             }
         }
     }
 
     #[test]
     fn hex4_and_numbers() {
-        assert_eq!(hex4(*b"01BB"), Some(443));
-        assert_eq!(hex4(*b"01BG"), None);
+        assert_eq!(upper_hex4(*b"01BB"), Some(443));
+        assert_eq!(upper_hex4(*b"01BG"), None);
+        assert_eq!(upper_hex2(b'0', b'A'), Some(10));
         assert_eq!(hex_u64(b"FFFFFFFFFFFFFFFF", u64::MAX), Ok(u64::MAX));
         assert_eq!(
             hex_u64(b"1FFFFFFFFFFFFFFFF", u64::MAX),

@@ -239,8 +239,8 @@ pub enum ParseError {
         /// The code found.
         code: u8,
     },
-    /// The trailing columns are not ASCII text.
-    #[error("line {line}: field trailing: not ASCII text: {text:?}")]
+    /// The trailing columns are not text (not UTF-8).
+    #[error("line {line}: field trailing: not text: {text:?}")]
     NotText {
         /// The line number.
         line: u64,

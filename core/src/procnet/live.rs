@@ -13,13 +13,14 @@ use super::table::{open_table, TableReader};
 ///
 /// ```
 /// use halfopen::procnet::{Family, NetNs};
-/// assert_eq!(NetNs::Current.table_path(Family::V4).to_str(), Some("/proc/net/tcp"));
+/// assert_eq!(NetNs::Current.table_path(Family::V4).to_str(), Some("/proc/thread-self/net/tcp"));
 /// assert_eq!(NetNs::Pid(42).table_path(Family::V6).to_str(), Some("/proc/42/net/tcp6"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NetNs {
-    /// The namespace of the calling thread (`/proc/thread-self/net`, which
-    /// `/proc/net` also names for the process).
+    /// The namespace of the calling thread (`/proc/thread-self/net`; unlike
+    /// `/proc/net`, which follows the process's main thread, it is right
+    /// for a thread that entered another namespace).
     Current,
     /// The namespace of process `pid` (`/proc/<pid>/net`).
     Pid(u32),
@@ -31,7 +32,7 @@ impl NetNs {
     /// The path of the table of `family` in this namespace.
     pub fn table_path(&self, family: Family) -> PathBuf {
         let dir = match self {
-            NetNs::Current => PathBuf::from("/proc/net"),
+            NetNs::Current => PathBuf::from("/proc/thread-self/net"),
             NetNs::Pid(pid) => PathBuf::from(format!("/proc/{pid}/net")),
             NetNs::Dir(dir) => dir.clone(),
         };

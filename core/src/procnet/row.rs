@@ -11,7 +11,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::digits::{dec_i32, dec_u64, hex4, hex8, hex_digit, hex_u64, NumberError};
+use super::digits::{
+    dec_i32, dec_u64, hex_u64, padded_decimal8, upper_hex2, upper_hex4, upper_hex8, NumberError,
+};
 use super::entry::{Family, TcpEntry, TcpState, TimerKind};
 use super::error::{Field, ParseError, Snippet};
 
@@ -71,11 +73,6 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
 }
 
 #[inline(always)]
-fn get<const N: usize>(line: &[u8], at: usize) -> Option<[u8; N]> {
-    line.get(at..at + N)?.try_into().ok()
-}
-
-#[inline(always)]
 fn ipv4(word: u32) -> Ipv4Addr {
     Ipv4Addr::from(word.to_ne_bytes())
 }
@@ -89,112 +86,123 @@ fn ipv6(words: [u32; 4]) -> Ipv6Addr {
     Ipv6Addr::from(octets)
 }
 
-/// Reads a run of decimal digits at `*at`, skipping leading spaces.
+/// The `N` bytes of `block` at `at` (a constant offset into a block whose
+/// length is known, so the check folds away).
 #[inline(always)]
-fn fast_decimal(line: &[u8], at: &mut usize, max_digits: usize) -> Option<u64> {
-    while *line.get(*at)? == b' ' {
-        *at += 1;
-    }
-    let start = *at;
-    let mut value = 0u64;
-    while let Some(&b) = line.get(*at) {
-        if !b.is_ascii_digit() {
-            break;
-        }
-        value = value * 10 + (b - b'0') as u64;
-        *at += 1;
-        if *at - start > max_digits {
-            return None;
-        }
-    }
-    (*at > start).then_some(value)
+fn bytes<const N: usize>(block: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&block[at..at + N]);
+    out
 }
 
-/// The fixed-width layout, or `None` to defer to [`general`].
+/// The fast path's view of the fixed-width part of a row.
 #[inline(always)]
 fn fast(line: &[u8], family: Family) -> Option<TcpEntry<'_>> {
-    // Slot: "%4d:" then a space.
+    match family {
+        Family::V4 => fast_fixed::<8>(line),
+        Family::V6 => fast_fixed::<32>(line),
+    }
+}
+
+/// The fixed-width layout for addresses of `W` hex digits, or `None` to
+/// defer to [`general`].
+///
+/// After `"%4d: "` the kernel prints, at fixed offsets: local address and
+/// port, remote address and port, state, queues, timer and expiry (eight
+/// digits for any expiry under 2^32 ticks), retransmits, `uid` right-aligned
+/// in five columns and `timeout` in eight (for the values every real row
+/// has), then `inode` and the trailing columns at variable width.
+#[inline(always)]
+fn fast_fixed<const W: usize>(line: &[u8]) -> Option<TcpEntry<'_>> {
+    // Slot: right-aligned in four columns, wider past 9999.
     let mut at = 0;
     while *line.get(at)? == b' ' {
         at += 1;
     }
-    let slot = fast_decimal(line, &mut at, 9)? as u32;
-    if get::<2>(line, at)? != *b": " {
+    let mut slot = 0u32;
+    let digits_start = at;
+    while let Some(&b) = line.get(at) {
+        if !b.is_ascii_digit() || at - digits_start > 8 {
+            break;
+        }
+        slot = slot * 10 + (b - b'0') as u32;
+        at += 1;
+    }
+    if at == digits_start || line.get(at..at + 2)? != b": " {
         return None;
     }
     let a = at + 2;
-    let w = family.address_hex_digits();
-    let (local_ip, remote_ip): (IpAddr, IpAddr) = match family {
-        Family::V4 => (
-            ipv4(hex8(get(line, a)?)?).into(),
-            ipv4(hex8(get(line, a + w + 6)?)?).into(),
-        ),
-        Family::V6 => {
-            let word = |at: usize| hex8(get(line, at)?);
-            let l = [word(a)?, word(a + 8)?, word(a + 16)?, word(a + 24)?];
-            let r = a + w + 6;
-            let r = [word(r)?, word(r + 8)?, word(r + 16)?, word(r + 24)?];
-            (ipv6(l).into(), ipv6(r).into())
-        }
-    };
-    // Separators of the fixed part, relative to the end of the local address.
-    let b = a + w;
+    // Offsets after the local address shift by W - 8, after the remote by
+    // twice that.
+    let d = 2 * (W - 8);
+    let len = 85 + d;
+    let f = line.get(a..a + len)?;
+    let r = W + 6;
     let separators = [
-        (b, b':'),
-        (b + 5, b' '),
-        (b + w + 6, b':'),
-        (b + w + 11, b' '),
-        (b + w + 14, b' '),
-        (b + w + 23, b':'),
-        (b + w + 32, b' '),
-        (b + w + 35, b':'),
+        (W, b':'),
+        (W + 5, b' '),
+        (r + W, b':'),
+        (r + W + 5, b' '),
+        (30 + d, b' '),
+        (39 + d, b':'),
+        (48 + d, b' '),
+        (51 + d, b':'),
+        (60 + d, b' '),
+        (69 + d, b' '),
+        (75 + d, b' '),
+        (84 + d, b' '),
     ];
+    let mut ok = true;
     for (at, byte) in separators {
-        if *line.get(at)? != byte {
-            return None;
-        }
+        ok &= f[at] == byte;
     }
-    let local_port = hex4(get(line, b + 1)?)?;
-    let remote_port = hex4(get(line, b + w + 7)?)?;
-    let c = b + w + 12;
-    let state = TcpState::from_code((hex_digit(line[c])? << 4) | hex_digit(line[c + 1])?)?;
-    let tx_queue = hex8(get(line, c + 3)?)?;
-    let rx_queue = hex8(get(line, c + 12)?)?;
-    let timer = TimerKind::from_code((hex_digit(line[c + 21])? << 4) | hex_digit(line[c + 22])?);
-    // tm->when: at least eight digits, more for large values.
-    let mut at = c + 24;
-    let mut timer_expires = hex8(get(line, at)?)? as u64;
-    at += 8;
-    while let Some(d) = line.get(at).and_then(|&b| hex_digit(b)) {
-        if at - (c + 24) >= 16 {
-            return None;
+    if !ok {
+        return None;
+    }
+    let (local_ip, remote_ip): (IpAddr, IpAddr) = if W == 8 {
+        (
+            ipv4(upper_hex8(bytes(f, 0))?).into(),
+            ipv4(upper_hex8(bytes(f, r))?).into(),
+        )
+    } else {
+        let words = |at: usize| -> Option<[u32; 4]> {
+            Some([
+                upper_hex8(bytes(f, at))?,
+                upper_hex8(bytes(f, at + 8))?,
+                upper_hex8(bytes(f, at + 16))?,
+                upper_hex8(bytes(f, at + 24))?,
+            ])
+        };
+        (ipv6(words(0)?).into(), ipv6(words(r)?).into())
+    };
+    let local_port = upper_hex4(bytes(f, W + 1))?;
+    let remote_port = upper_hex4(bytes(f, r + W + 1))?;
+    let [s0, s1] = bytes(f, 28 + d);
+    let state = TcpState::from_code(upper_hex2(s0, s1)?)?;
+    let tx_queue = upper_hex8(bytes(f, 31 + d))?;
+    let rx_queue = upper_hex8(bytes(f, 40 + d))?;
+    let [t0, t1] = bytes(f, 49 + d);
+    let timer = TimerKind::from_code(upper_hex2(t0, t1)?);
+    let timer_expires = upper_hex8(bytes(f, 52 + d))? as u64;
+    let retransmits = upper_hex8(bytes(f, 61 + d))?;
+    // uid: five columns; widen to a word with spaces in front.
+    let [u0, u1, u2, u3, u4] = bytes(f, 70 + d);
+    let uid = padded_decimal8([b' ', b' ', b' ', u0, u1, u2, u3, u4])?;
+    let timeout = padded_decimal8(bytes(f, 76 + d))? as i32;
+    // inode: variable width.
+    let mut at = a + len;
+    let inode_start = at;
+    let mut inode = 0u64;
+    while let Some(&b) = line.get(at) {
+        if !b.is_ascii_digit() || at - inode_start >= 19 {
+            break;
         }
-        timer_expires = (timer_expires << 4) | d as u64;
+        inode = inode * 10 + (b - b'0') as u64;
         at += 1;
     }
-    if get::<1>(line, at)? != [b' '] {
+    if at == inode_start {
         return None;
     }
-    let retransmits = hex8(get(line, at + 1)?)?;
-    at += 9;
-    if *line.get(at)? != b' ' {
-        return None;
-    }
-    let uid = fast_decimal(line, &mut at, 9)? as u32;
-    if *line.get(at)? != b' ' {
-        return None;
-    }
-    while *line.get(at)? == b' ' {
-        at += 1;
-    }
-    let negative = line[at] == b'-';
-    at += negative as usize;
-    let magnitude = fast_decimal(line, &mut at, 9)? as i32;
-    let timeout = if negative { -magnitude } else { magnitude };
-    if *line.get(at)? != b' ' {
-        return None;
-    }
-    let inode = fast_decimal(line, &mut at, 19)?;
     let trailing = trailing(line, at)?;
     Some(TcpEntry {
         slot,
@@ -217,6 +225,7 @@ fn fast(line: &[u8], family: Family) -> Option<TcpEntry<'_>> {
 /// the inode column runs on into something that is not a separator, or the
 /// text is not ASCII.
 #[inline(always)]
+#[allow(unsafe_code)]
 fn trailing(line: &[u8], at: usize) -> Option<&str> {
     let rest = &line[at..];
     match rest.first() {
@@ -224,11 +233,18 @@ fn trailing(line: &[u8], at: usize) -> Option<&str> {
         Some(b) if b.is_ascii_whitespace() => {}
         Some(_) => return None,
     }
-    let rest = rest.trim_ascii();
-    if !rest.is_ascii() {
+    // IPv4 rows carry up to ~60 bytes of padding: drop it a word at a time.
+    let mut end = rest.len();
+    while end >= 8 && rest[end - 8..end] == *b"        " {
+        end -= 8;
+    }
+    let text = rest[..end].trim_ascii();
+    if !text.is_ascii() {
         return None;
     }
-    std::str::from_utf8(rest).ok()
+    // SAFETY: every byte of `text` is ASCII (checked just above), and ASCII
+    // is valid UTF-8. This spares a second validation pass per row.
+    Some(unsafe { std::str::from_utf8_unchecked(text) })
 }
 
 /// Splits a row on whitespace and decodes each column, naming the first one
@@ -281,13 +297,10 @@ pub(crate) fn general(
         .map_err(|e| d.number(e, Field::Timeout, timeout_text, i32::MAX as u64, false))?;
     let inode = d.dec(next(), Field::Inode, u64::MAX)?;
     let rest = columns.rest().trim_ascii();
-    if !rest.is_ascii() {
-        return Err(ParseError::NotText {
-            line: line_no,
-            text: Snippet::new(rest),
-        });
-    }
-    let trailing = std::str::from_utf8(rest).unwrap_or_default();
+    let trailing = std::str::from_utf8(rest).map_err(|_| ParseError::NotText {
+        line: line_no,
+        text: Snippet::new(rest),
+    })?;
     Ok(TcpEntry {
         slot,
         local,
@@ -538,8 +551,8 @@ mod tests {
     }
 
     #[test]
-    fn non_ascii_trailing_is_an_error() {
-        let line = "0: 0100007F:0CEA 00000000:0000 0A 0:0 0:0 0 0 0 0 \u{e9}".as_bytes();
+    fn non_utf8_trailing_is_an_error() {
+        let line = b"0: 0100007F:0CEA 00000000:0000 0A 0:0 0:0 0 0 0 0 \xe9";
         assert_eq!(
             decode(line, 3, Family::V4).unwrap_err().field(),
             Some(Field::Trailing)
