@@ -1,0 +1,434 @@
+//! Result codes, the one mapping of core's errors to them, and the
+//! thread-local last error.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CString};
+
+use halfopen::procnet::{ParseError, ReadError};
+
+/// The result of every fallible function: `HO_OK` (0) or the error's code.
+///
+/// Numbers are fixed and never reused: 1-99 for the ABI's own errors,
+/// 100-199 for a malformed TCP table row (one per kind of fault), 200-299
+/// for reading a table. When a call fails, `ho_last_error_message()` gives
+/// the error's text on the same thread.
+///
+/// cbindgen:prefix-with-name=false
+/// cbindgen:rename-all=None
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ho_result {
+    /// Success.
+    HO_OK = 0,
+    /// A pointer argument was NULL.
+    HO_NULL_PARAMETER = 1,
+    /// The library panicked; the call did nothing the caller can rely on,
+    /// but handles stay safe to free.
+    HO_PANIC = 2,
+    /// An argument is out of its domain (an unknown enum value, text that is
+    /// not UTF-8).
+    HO_INVALID_ARGUMENT = 3,
+    /// An index past the end of a collection.
+    HO_INDEX_OUT_OF_RANGE = 4,
+    /// A caller's buffer is too small; the needed length was written.
+    HO_BUFFER_TOO_SMALL = 5,
+    /// An error of a kind this version of the ABI does not know yet.
+    HO_UNKNOWN_ERROR = 6,
+
+    /// A table row has fewer columns than the kernel always prints.
+    HO_PARSE_COLUMN_COUNT = 100,
+    /// A hexadecimal column holds something else.
+    HO_PARSE_BAD_HEX = 101,
+    /// A decimal column holds something else.
+    HO_PARSE_BAD_DECIMAL = 102,
+    /// A number too large for its column.
+    HO_PARSE_OUT_OF_RANGE = 103,
+    /// An address whose width does not match the table's family.
+    HO_PARSE_ADDRESS_WIDTH = 104,
+    /// An address whose width fits no family.
+    HO_PARSE_UNKNOWN_FAMILY = 105,
+    /// A column made of parts lacks its separator.
+    HO_PARSE_MALFORMED = 106,
+    /// A state code the kernel does not define.
+    HO_PARSE_UNKNOWN_STATE = 107,
+    /// The trailing columns are not ASCII text.
+    HO_PARSE_NOT_TEXT = 108,
+    /// The input ended in the middle of a line (a table cut short).
+    HO_PARSE_TRUNCATED = 109,
+    /// A line longer than the reader's buffer.
+    HO_PARSE_LINE_TOO_LONG = 110,
+
+    /// Reading a table failed in the operating system (missing file, no
+    /// permission); `ho_last_error_os_code()` gives the errno.
+    HO_READ_IO = 200,
+}
+
+/// Every error an entry point can meet, before it becomes a code.
+#[derive(Debug)]
+pub(crate) enum Error {
+    /// A NULL pointer argument, named.
+    NullParameter(&'static str),
+    /// A caught panic, with its message.
+    Panic(String),
+    /// An argument out of its domain.
+    InvalidArgument(String),
+    /// An index past the end.
+    IndexOutOfRange { index: usize, len: usize },
+    /// A caller's buffer too small for the text.
+    BufferTooSmall { needed: usize, capacity: usize },
+    /// A malformed row of a table in memory.
+    Parse(ParseError),
+    /// An error reading a table from a file or the live tables.
+    Read(ReadError),
+}
+
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Self {
+        Error::Parse(e)
+    }
+}
+
+impl From<ReadError> for Error {
+    fn from(e: ReadError) -> Self {
+        Error::Read(e)
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::NullParameter(name) => write!(f, "null parameter: {name}"),
+            Error::Panic(msg) => write!(f, "panic: {msg}"),
+            Error::InvalidArgument(msg) => write!(f, "invalid argument: {msg}"),
+            Error::IndexOutOfRange { index, len } => {
+                write!(f, "index {index} out of range (length {len})")
+            }
+            Error::BufferTooSmall { needed, capacity } => {
+                write!(f, "buffer too small: needs {needed} bytes, has {capacity}")
+            }
+            Error::Parse(e) => e.fmt(f),
+            Error::Read(e) => e.fmt(f),
+        }
+    }
+}
+
+/// The code of an error: the one place core's errors meet the ABI's numbers.
+pub(crate) fn map_error(e: &Error) -> ho_result {
+    use ho_result::*;
+    match e {
+        Error::NullParameter(_) => HO_NULL_PARAMETER,
+        Error::Panic(_) => HO_PANIC,
+        Error::InvalidArgument(_) => HO_INVALID_ARGUMENT,
+        Error::IndexOutOfRange { .. } => HO_INDEX_OUT_OF_RANGE,
+        Error::BufferTooSmall { .. } => HO_BUFFER_TOO_SMALL,
+        Error::Parse(e) => map_parse(e),
+        Error::Read(ReadError::Parse { source, .. }) => map_parse(source),
+        Error::Read(ReadError::Io { .. }) => HO_READ_IO,
+        // `ReadError` is non-exhaustive: a kind added to core later.
+        Error::Read(_) => HO_UNKNOWN_ERROR,
+    }
+}
+
+fn map_parse(e: &ParseError) -> ho_result {
+    use ho_result::*;
+    match e {
+        ParseError::ColumnCount { .. } => HO_PARSE_COLUMN_COUNT,
+        ParseError::BadHex { .. } => HO_PARSE_BAD_HEX,
+        ParseError::BadDecimal { .. } => HO_PARSE_BAD_DECIMAL,
+        ParseError::OutOfRange { .. } => HO_PARSE_OUT_OF_RANGE,
+        ParseError::AddressWidth { .. } => HO_PARSE_ADDRESS_WIDTH,
+        ParseError::UnknownFamily { .. } => HO_PARSE_UNKNOWN_FAMILY,
+        ParseError::Malformed { .. } => HO_PARSE_MALFORMED,
+        ParseError::UnknownState { .. } => HO_PARSE_UNKNOWN_STATE,
+        ParseError::NotText { .. } => HO_PARSE_NOT_TEXT,
+        ParseError::Truncated { .. } => HO_PARSE_TRUNCATED,
+        ParseError::LineTooLong { .. } => HO_PARSE_LINE_TOO_LONG,
+        // `ParseError` is non-exhaustive: a kind added to core later.
+        _ => HO_UNKNOWN_ERROR,
+    }
+}
+
+/// The last error of a thread, kept for the `ho_last_error_*` functions.
+struct LastError {
+    code: ho_result,
+    message: CString,
+    line: u64,
+    field: Option<CString>,
+    os_code: i32,
+}
+
+thread_local! {
+    static LAST: RefCell<Option<LastError>> = const { RefCell::new(None) };
+}
+
+/// Records `e` as this thread's last error and returns its code.
+pub(crate) fn record(e: Error) -> ho_result {
+    let code = map_error(&e);
+    let parse = match &e {
+        Error::Parse(p) => Some(p),
+        Error::Read(r) => r.as_parse(),
+        _ => None,
+    };
+    let line = parse.map_or(0, ParseError::line);
+    let field = parse
+        .and_then(ParseError::field)
+        .and_then(|f| CString::new(f.name()).ok());
+    let os_code = match &e {
+        Error::Read(ReadError::Io { source, .. }) => source.raw_os_error().unwrap_or(0),
+        _ => 0,
+    };
+    let text = e.to_string().replace('\0', "\\0");
+    let message = CString::new(text).unwrap_or_default();
+    LAST.with(|last| {
+        *last.borrow_mut() = Some(LastError {
+            code,
+            message,
+            line,
+            field,
+            os_code,
+        })
+    });
+    code
+}
+
+/// Forgets this thread's last error (after a call that succeeded).
+pub(crate) fn clear() {
+    LAST.with(|last| *last.borrow_mut() = None);
+}
+
+/// The text of the last error on the calling thread: what failed, and for a
+/// malformed table the line and the column (`"line 3: field st: unknown TCP
+/// state code 0x42"`). An empty string when the last call that returns
+/// `ho_result` succeeded, or none was made.
+///
+/// Ownership: the library owns the text; do not free it. It stays valid
+/// until the calling thread's next call of a function that returns
+/// `ho_result` (copy it to keep it). Never NULL.
+///
+/// Threads: each thread has its own last error.
+#[no_mangle]
+pub extern "C" fn ho_last_error_message() -> *const c_char {
+    ffi_fn! {
+        LAST.with(|last| match &*last.borrow() {
+            Some(e) => e.message.as_ptr(),
+            None => c"".as_ptr(),
+        })
+    }
+}
+
+/// Copies the text of the calling thread's last error (see
+/// `ho_last_error_message`) into `buf`, NUL-terminated.
+///
+/// `*out_len` receives the text's length without the NUL. When `capacity`
+/// is smaller than that length plus one, nothing is copied, `*out_len`
+/// still receives the length and the result is `HO_BUFFER_TOO_SMALL`; a
+/// NULL `buf` with `capacity` 0 asks for the length. `out_len` must not be
+/// NULL.
+///
+/// Ownership: `buf` is the caller's. This call leaves the last error as it
+/// was. Threads: reads the calling thread's last error only.
+#[no_mangle]
+pub extern "C" fn ho_last_error_message_into(
+    buf: *mut c_char,
+    capacity: usize,
+    out_len: *mut usize,
+) -> ho_result {
+    ffi_fn! {
+        if out_len.is_null() {
+            return ho_result::HO_NULL_PARAMETER;
+        }
+        LAST.with(|last| {
+            let last = last.borrow();
+            let text = last.as_ref().map_or(&b""[..], |e| e.message.as_bytes());
+            // SAFETY: checked non-NULL above; the caller passes a writable size_t.
+            unsafe { out_len.write(text.len()) };
+            if buf.is_null() || capacity <= text.len() {
+                return ho_result::HO_BUFFER_TOO_SMALL;
+            }
+            // SAFETY: `buf` holds `capacity` > text.len() writable bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+                buf.add(text.len()).write(0);
+            }
+            ho_result::HO_OK
+        })
+    }
+}
+
+/// The code of the calling thread's last error, `HO_OK` when the last call
+/// that returns `ho_result` succeeded.
+///
+/// Threads: each thread has its own last error.
+#[no_mangle]
+pub extern "C" fn ho_last_error_code() -> ho_result {
+    ffi_fn! {
+        LAST.with(|last| last.borrow().as_ref().map_or(ho_result::HO_OK, |e| e.code))
+    }
+}
+
+/// The line (counting from 1, header included) of the calling thread's last
+/// error when it is about a malformed table row; 0 otherwise.
+///
+/// Threads: each thread has its own last error.
+#[no_mangle]
+pub extern "C" fn ho_last_error_line() -> u64 {
+    ffi_fn! {
+        LAST.with(|last| last.borrow().as_ref().map_or(0, |e| e.line))
+    }
+}
+
+/// The column (named as the table's header names it: `"rem_address"`,
+/// `"st"`, ...) of the calling thread's last error when it is about one
+/// column of a table row; NULL otherwise.
+///
+/// Ownership: the library owns the text; do not free it. It lives as long
+/// as `ho_last_error_message()`'s. Threads: each thread has its own last
+/// error.
+#[no_mangle]
+pub extern "C" fn ho_last_error_field() -> *const c_char {
+    ffi_fn! {
+        LAST.with(|last| {
+            last.borrow()
+                .as_ref()
+                .and_then(|e| e.field.as_ref())
+                .map_or(std::ptr::null(), |f| f.as_ptr())
+        })
+    }
+}
+
+/// The operating system's error number (errno) of the calling thread's last
+/// error when it is an I/O error (`HO_READ_IO`); 0 otherwise.
+///
+/// Threads: each thread has its own last error.
+#[no_mangle]
+pub extern "C" fn ho_last_error_os_code() -> i32 {
+    ffi_fn! {
+        LAST.with(|last| last.borrow().as_ref().map_or(0, |e| e.os_code))
+    }
+}
+
+/// The name of a result code (`"HO_PARSE_BAD_HEX"`), or NULL for a number
+/// that is no `ho_result`.
+///
+/// Ownership: a static string; never free it. Threads: any thread.
+#[no_mangle]
+pub extern "C" fn ho_result_name(code: u32) -> *const c_char {
+    ffi_fn! {
+        result_name(code).map_or(std::ptr::null(), |n| n.as_ptr())
+    }
+}
+
+macro_rules! result_names {
+    ($($name:ident),* $(,)?) => {
+        /// Every result code with its name.
+        pub(crate) const ALL_RESULTS: &[(ho_result, &std::ffi::CStr)] = &[
+            $((ho_result::$name, {
+                const NAME: &str = concat!(stringify!($name), "\0");
+                match std::ffi::CStr::from_bytes_with_nul(NAME.as_bytes()) {
+                    Ok(c) => c,
+                    Err(_) => panic!("name with a NUL"),
+                }
+            })),*
+        ];
+
+        /// Checks at compile time that `ALL_RESULTS` lists every code.
+        #[allow(dead_code)]
+        fn every_result_is_named(code: ho_result) {
+            match code {
+                $(ho_result::$name => {})*
+            }
+        }
+    };
+}
+
+result_names! {
+    HO_OK,
+    HO_NULL_PARAMETER,
+    HO_PANIC,
+    HO_INVALID_ARGUMENT,
+    HO_INDEX_OUT_OF_RANGE,
+    HO_BUFFER_TOO_SMALL,
+    HO_UNKNOWN_ERROR,
+    HO_PARSE_COLUMN_COUNT,
+    HO_PARSE_BAD_HEX,
+    HO_PARSE_BAD_DECIMAL,
+    HO_PARSE_OUT_OF_RANGE,
+    HO_PARSE_ADDRESS_WIDTH,
+    HO_PARSE_UNKNOWN_FAMILY,
+    HO_PARSE_MALFORMED,
+    HO_PARSE_UNKNOWN_STATE,
+    HO_PARSE_NOT_TEXT,
+    HO_PARSE_TRUNCATED,
+    HO_PARSE_LINE_TOO_LONG,
+    HO_READ_IO,
+}
+
+fn result_name(code: u32) -> Option<&'static std::ffi::CStr> {
+    ALL_RESULTS
+        .iter()
+        .find(|(r, _)| *r as u32 == code)
+        .map(|(_, name)| *name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use halfopen::procnet::{parse_table, Family};
+    use std::ffi::CStr;
+
+    #[test]
+    fn codes_are_unique_and_named() {
+        let mut seen = std::collections::HashSet::new();
+        for (code, name) in ALL_RESULTS {
+            assert!(seen.insert(*code as u32), "{name:?} reuses a number");
+            assert_eq!(result_name(*code as u32), Some(*name));
+            assert_eq!(format!("{code:?}"), name.to_str().unwrap());
+        }
+        assert_eq!(result_name(99), None);
+    }
+
+    #[test]
+    fn a_parse_error_keeps_line_and_field() {
+        let table = b"  sl  local_address rem_address   st\n   0: 0100007F:0050 0100007F:ZZZZ 03 00000000:00000000 00:00000000 00000000 0 0 0\n";
+        let e = parse_table(table, Some(Family::V4))
+            .next()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(record(Error::Parse(e)), ho_result::HO_PARSE_BAD_HEX);
+        assert_eq!(ho_last_error_line(), 2);
+        let field = unsafe { CStr::from_ptr(ho_last_error_field()) };
+        assert_eq!(field.to_str().unwrap(), "rem_port");
+        let msg = unsafe { CStr::from_ptr(ho_last_error_message()) };
+        assert_eq!(
+            msg.to_str().unwrap(),
+            "line 2: field rem_port: not hexadecimal: \"ZZZZ\""
+        );
+        assert_eq!(ho_last_error_code(), ho_result::HO_PARSE_BAD_HEX);
+    }
+
+    #[test]
+    fn copy_reports_the_needed_length() {
+        record(Error::NullParameter("table"));
+        let mut len = 0usize;
+        let r = ho_last_error_message_into(std::ptr::null_mut(), 0, &mut len);
+        assert_eq!(r, ho_result::HO_BUFFER_TOO_SMALL);
+        assert_eq!(len, "null parameter: table".len());
+        let mut buf = vec![0 as c_char; len + 1];
+        assert_eq!(
+            ho_last_error_message_into(buf.as_mut_ptr(), buf.len(), &mut len),
+            ho_result::HO_OK
+        );
+        let text = unsafe { CStr::from_ptr(buf.as_ptr()) };
+        assert_eq!(text.to_str().unwrap(), "null parameter: table");
+        // Copying leaves the last error in place.
+        assert_eq!(ho_last_error_code(), ho_result::HO_NULL_PARAMETER);
+    }
+
+    #[test]
+    fn an_io_error_keeps_errno() {
+        let e = halfopen::procnet::open_table("/nonexistent/halfopen/tcp").unwrap_err();
+        assert_eq!(record(Error::Read(e)), ho_result::HO_READ_IO);
+        assert_eq!(ho_last_error_os_code(), 2);
+        assert!(ho_last_error_field().is_null());
+    }
+}

@@ -1,0 +1,128 @@
+//! The panic boundary: no panic unwinds into C.
+
+use std::any::Any;
+use std::ffi::c_char;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::{self, ho_result, Error};
+
+/// What an entry point's body returns, and what the function returns to C
+/// for it (or for a panic).
+pub(crate) trait Boundary {
+    /// The type the C function returns.
+    type Out;
+    /// The value returned for a body that finished.
+    fn finish(self) -> Self::Out;
+    /// The value returned for a body that panicked.
+    fn on_panic() -> Self::Out;
+}
+
+impl Boundary for Result<(), Error> {
+    type Out = ho_result;
+    fn finish(self) -> ho_result {
+        match self {
+            Ok(()) => {
+                error::clear();
+                ho_result::HO_OK
+            }
+            Err(e) => error::record(e),
+        }
+    }
+    fn on_panic() -> ho_result {
+        ho_result::HO_PANIC
+    }
+}
+
+macro_rules! passthrough {
+    ($($ty:ty => $panic:expr),* $(,)?) => {
+        $(
+            impl Boundary for $ty {
+                type Out = $ty;
+                fn finish(self) -> $ty {
+                    self
+                }
+                fn on_panic() -> $ty {
+                    $panic
+                }
+            }
+        )*
+    };
+}
+
+passthrough! {
+    () => (),
+    bool => false,
+    u32 => 0,
+    i32 => 0,
+    u64 => 0,
+    usize => 0,
+    *const c_char => std::ptr::null(),
+    ho_result => ho_result::HO_PANIC,
+}
+
+/// Runs `body`, turning a panic into the return type's panic value and the
+/// thread's last error into the panic's message.
+pub(crate) fn boundary<T: Boundary>(body: impl FnOnce() -> T) -> T::Out {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => value.finish(),
+        Err(payload) => {
+            error::record(Error::Panic(panic_message(payload.as_ref())));
+            T::on_panic()
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        String::from("unknown panic payload")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn quiet<T>(f: impl FnOnce() -> T) -> T {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let out = f();
+        std::panic::set_hook(hook);
+        out
+    }
+
+    #[test]
+    fn a_panic_becomes_ho_panic_with_its_message() {
+        let code = quiet(|| boundary(|| -> Result<(), Error> { panic!("boom {}", 7) }));
+        assert_eq!(code, ho_result::HO_PANIC);
+        let msg = unsafe { CStr::from_ptr(error::ho_last_error_message()) };
+        assert_eq!(msg.to_str().unwrap(), "panic: boom 7");
+    }
+
+    #[test]
+    fn a_panic_in_a_value_function_gives_its_neutral_value() {
+        let n = quiet(|| boundary(|| -> usize { panic!("x") }));
+        assert_eq!(n, 0);
+        let p = quiet(|| boundary(|| -> *const c_char { panic!("x") }));
+        assert!(p.is_null());
+        let b = quiet(|| boundary(|| -> bool { panic!("x") }));
+        assert!(!b);
+    }
+
+    #[test]
+    fn success_clears_the_last_error() {
+        let _ = boundary(|| -> Result<(), Error> { Err(Error::NullParameter("x")) });
+        let msg = unsafe { CStr::from_ptr(error::ho_last_error_message()) };
+        assert_eq!(msg.to_str().unwrap(), "null parameter: x");
+        assert_eq!(
+            boundary(|| -> Result<(), Error> { Ok(()) }),
+            ho_result::HO_OK
+        );
+        let msg = unsafe { CStr::from_ptr(error::ho_last_error_message()) };
+        assert_eq!(msg.to_str().unwrap(), "");
+    }
+}
