@@ -10,6 +10,9 @@
 //! - [`netns`]: running code inside another network namespace.
 //! - [`counters`]: the kernel's counters (SYN cookies, resets, echoes),
 //!   sampled into rates and alerts.
+//! - [`blockset`]: the TTL block set of prefixes and its sync diff.
+//! - [`firewall`]: renderers of the block set into nftables, ipset and
+//!   firewalld batches (rendered only; the caller applies them).
 //!
 //! # Features
 //!
@@ -22,5 +25,7 @@
 pub mod counters;
 pub mod live;
 pub mod netns;
+pub mod blockset;
+pub mod firewall;
 pub mod procnet;
 pub mod sockdiag;
