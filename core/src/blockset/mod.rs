@@ -4,7 +4,7 @@
 //!   reason, first and last sighting and strike count;
 //! - [`BlockConfig`] sets TTL escalation, memory, capacity and the allowlist;
 //! - [`SyncDiff`] says what changed since the firewall was last told, so it
-//!   is updated incrementally (see [`crate::firewall`] for the renderers);
+//!   is updated incrementally (see [`crate::firewall`] for the renderers).
 //!
 //! Time is the caller's: every call takes a [`Millis`] instant of a
 //! monotonic clock the caller owns.
