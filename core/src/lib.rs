@@ -22,10 +22,10 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod blockset;
 pub mod counters;
+pub mod firewall;
 pub mod live;
 pub mod netns;
-pub mod blockset;
-pub mod firewall;
 pub mod procnet;
 pub mod sockdiag;
