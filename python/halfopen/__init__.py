@@ -20,6 +20,8 @@ Errors derive from :class:`halfopen.Error`; bad input also derives from
 
 from halfopen._native import (
     TCP_STATES,
+    CounterError,
+    CounterSampler,
     Error,
     NetlinkError,
     ParseError,
@@ -33,6 +35,8 @@ from halfopen._native import (
 
 __all__ = [
     "TCP_STATES",
+    "CounterError",
+    "CounterSampler",
     "Error",
     "NetlinkError",
     "ParseError",

@@ -2,9 +2,11 @@
 
 import os
 from ipaddress import IPv4Address, IPv6Address
-from typing import Final, Literal, Optional, Sequence, Union, final
+from typing import Any, Final, Literal, Optional, Sequence, Union, final
 
 __all__ = [
+    "CounterError",
+    "CounterSampler",
     "Error",
     "NetlinkError",
     "ParseError",
@@ -24,6 +26,9 @@ TCP_STATES: Final[list[str]]
 
 class Error(Exception):
     """The base of every error halfopen raises (operating-system errors aside, which are OSError)."""
+
+class CounterError(Error):
+    """The kernel's counters could not be sampled: a setting that is not a number, or a sample older than the previous one."""
 
 class NetlinkError(Error):
     """The kernel's sock_diag answer could not be decoded (a kernel this version does not understand)."""
@@ -149,3 +154,38 @@ def read_live(
     where netlink is unavailable. ``states`` keeps only the named states
     (e.g. ``["SYN_RECV"]``). The GIL is released while reading.
     """
+
+@final
+class CounterSampler:
+    """Samples the kernel's counters (``/proc/net/netstat``, ``snmp``,
+    ``snmp6``, ``dev``) of a network namespace and turns them into rates.
+
+    ``pid`` picks the namespace of that process (default: this one's);
+    ``net_dir`` reads a directory of captured files instead (as
+    ``/proc/net`` would be). ``history`` is how many samples are kept for
+    the baselines spike alerts compare against. Reading releases the GIL.
+    """
+
+    def __new__(
+        cls,
+        pid: Optional[int] = None,
+        *,
+        net_dir: Union[str, "os.PathLike[str]", None] = None,
+        history: int = 60,
+    ) -> "CounterSampler": ...
+    def sample(self) -> Optional[dict[str, float]]:
+        """Reads one sample; returns the rates per second since the previous
+        sample (``{"TcpExt.SyncookiesSent": 12.5, ...}``), or ``None`` for the
+        first sample.
+        """
+    @property
+    def samples(self) -> int:
+        """How many samples are kept."""
+    def report(self) -> dict[str, Any]:
+        """The counter report as a dict: the latest sample, its rates, the
+        alerts (spikes, full queues), the settings (SYN cookies, backlogs) with
+        notes, every listener's queue, and why the half-open table may
+        undercount a flood.
+        """
+    def report_json(self) -> str:
+        """The counter report as JSON text, as core writes it."""

@@ -9,6 +9,7 @@
 
 use std::ffi::CStr;
 
+use halfopen::counters::{CounterError as CoreCounterError, CounterParseError};
 use halfopen::live::LiveError;
 use halfopen::netns::NetnsError;
 use halfopen::procnet::{ParseError, ReadError};
@@ -76,6 +77,13 @@ pyo3::create_exception!(
     "The kernel's sock_diag answer could not be decoded (a kernel this version does not understand)."
 );
 
+pyo3::create_exception!(
+    halfopen,
+    CounterError,
+    Error,
+    "The kernel's counters could not be sampled: a setting that is not a number, or a sample older than the previous one."
+);
+
 static PARSE_ERROR: DualException = DualException::new(
     "ParseError",
     c"A TCP table row that does not follow the kernel's format.\n\n\
@@ -96,6 +104,7 @@ static SOURCE_ERROR: DualException = DualException::new(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("Error", py.get_type::<Error>())?;
+    m.add("CounterError", py.get_type::<CounterError>())?;
     m.add("NetlinkError", py.get_type::<NetlinkError>())?;
     m.add("ParseError", PARSE_ERROR.get(py)?)?;
     m.add("SourceError", SOURCE_ERROR.get(py)?)?;
@@ -114,6 +123,8 @@ pub enum CoreError {
     Read(ReadError),
     /// A live snapshot that failed (netlink, /proc or the namespace).
     Live(LiveError),
+    /// The kernel's counters could not be sampled.
+    Counter(CoreCounterError),
 }
 
 /// The newtype through which core's errors become Python exceptions.
@@ -138,6 +149,12 @@ impl From<LiveError> for PyHoError {
     }
 }
 
+impl From<CoreCounterError> for PyHoError {
+    fn from(e: CoreCounterError) -> Self {
+        PyHoError(CoreError::Counter(e))
+    }
+}
+
 impl From<PyHoError> for PyErr {
     fn from(e: PyHoError) -> PyErr {
         Python::attach(|py| match e.0 {
@@ -149,9 +166,22 @@ impl From<PyHoError> for PyErr {
             CoreError::Live(e @ LiveError::NotLive { .. }) => {
                 dual_error(py, &SOURCE_ERROR, e.to_string())
             }
+            CoreError::Counter(CoreCounterError::Io { path, source }) => {
+                os_error(py, &path, &source)
+            }
+            CoreError::Counter(CoreCounterError::Parse { path, source }) => {
+                counter_parse_error(py, &source, &path)
+            }
+            CoreError::Counter(CoreCounterError::Table(e)) => read_error(py, e),
+            CoreError::Counter(CoreCounterError::Netns { source, .. }) => netns_error(py, &source),
+            CoreError::Counter(e @ CoreCounterError::BadSetting { .. })
+            | CoreError::Counter(e @ CoreCounterError::Rate(_)) => {
+                CounterError::new_err(e.to_string())
+            }
             // The enums are non-exhaustive: a variant core adds later is
             // still an Error, with core's message.
             CoreError::Live(e) => Error::new_err(e.to_string()),
+            CoreError::Counter(e) => CounterError::new_err(e.to_string()),
         })
     }
 }
@@ -205,15 +235,37 @@ fn dual_error(py: Python<'_>, ty: &'static DualException, message: String) -> Py
 
 /// A `halfopen.ParseError` with `line`, `field` and `path` set.
 fn parse_error(py: Python<'_>, e: &ParseError, path: Option<String>) -> PyErr {
+    located_parse_error(
+        py,
+        e.to_string(),
+        e.line(),
+        e.field().map(|f| f.name()),
+        path,
+    )
+}
+
+/// A malformed counter file is a `halfopen.ParseError` too.
+fn counter_parse_error(py: Python<'_>, e: &CounterParseError, path: &std::path::Path) -> PyErr {
+    let path = path.display().to_string();
+    located_parse_error(py, e.to_string(), e.line(), e.field(), Some(path))
+}
+
+fn located_parse_error(
+    py: Python<'_>,
+    message: String,
+    line: u64,
+    field: Option<&str>,
+    path: Option<String>,
+) -> PyErr {
     let message = match &path {
-        Some(path) => format!("{path}: {e}"),
-        None => e.to_string(),
+        Some(path) => format!("{path}: {message}"),
+        None => message,
     };
     let made = (|| -> PyResult<PyErr> {
         let ty = PARSE_ERROR.get(py)?;
-        let value = ty.call1((message.clone(),))?;
-        value.setattr("line", e.line())?;
-        value.setattr("field", e.field().map(|f| f.name()))?;
+        let value = ty.call1((message,))?;
+        value.setattr("line", line)?;
+        value.setattr("field", field)?;
         value.setattr("path", path)?;
         Ok(PyErr::from_value(value))
     })();

@@ -9,10 +9,12 @@
 //! # Organization
 //!
 //! - `error`: the exception hierarchy and the one mapping from core's errors;
-//! - `procnet`: the TCP table parser (`parse`, `parse_file`, `read_live`).
+//! - `procnet`: the TCP table parser (`parse`, `parse_file`, `read_live`);
+//! - `counters`: the kernel's counters (`CounterSampler`).
 
 use pyo3::prelude::*;
 
+pub mod counters;
 pub mod error;
 pub mod procnet;
 
@@ -22,5 +24,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     error::register(m)?;
     procnet::register(m)?;
+    counters::register(m)?;
     Ok(())
 }
