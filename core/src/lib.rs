@@ -13,6 +13,29 @@
 //! - [`blockset`]: the TTL block set of prefixes and its sync diff.
 //! - [`firewall`]: renderers of the block set into nftables, ipset and
 //!   firewalld batches (rendered only; the caller applies them).
+//! - [`snapshot`]: both tables reduced to counts and half-open entries.
+//! - [`prefix_tree`]: half-open entries and sources counted per prefix.
+//! - [`signs`]: named spoof and reflection signs with their evidence.
+//! - [`verdict`]: block, watch or allow, and the [`verdict::Config`].
+//! - [`report`]: the [`report::Report`] and its JSON form.
+//! - [`host`]: the host's own addresses, for the allowlist.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use halfopen::live::Options;
+//! use halfopen::report::Report;
+//! use halfopen::snapshot::Snapshot;
+//! use halfopen::verdict::Config;
+//!
+//! let (snapshot, _) = Snapshot::read(&Options::new())?;
+//! let report = Report::build(&snapshot, &Config::default())?;
+//! for p in report.blocks() {
+//!     println!("block {}: {}", p.prefix, p.reason);
+//! }
+//! println!("{}", report.to_json());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Features
 //!
@@ -25,7 +48,13 @@
 pub mod blockset;
 pub mod counters;
 pub mod firewall;
+pub mod host;
 pub mod live;
 pub mod netns;
+pub mod prefix_tree;
 pub mod procnet;
+pub mod report;
+pub mod signs;
+pub mod snapshot;
 pub mod sockdiag;
+pub mod verdict;

@@ -1,0 +1,1014 @@
+//! A prefix tree per address family that counts half-open entries and
+//! distinct source addresses per prefix at a few configured levels
+//! (e.g. IPv4 /32, /24, /16), with a hard cap on its node count.
+//!
+//! The tree is a multibit trie compressed to the configured levels: a node
+//! exists only for a prefix at one of the levels that holds at least one
+//! half-open entry, and its parent is the covering prefix at the next coarser
+//! level. Each level keeps a hash index from prefix to node, so adding an
+//! entry whose source was seen before costs one hash lookup; counts are
+//! rolled up from children to parents once, in [`TreeBuilder::build`].
+//!
+//! The finest level is always the full address (`/32`, `/128`): it is what
+//! counts distinct sources. When it is not among the configured levels it is
+//! kept but never reported.
+//!
+//! # Node cap
+//!
+//! A builder never holds more than its node cap. An entry whose node cannot
+//! be created is counted at its deepest existing covering node instead (and
+//! in that node's [`Counts::overflow`]); when not even a node at the coarsest
+//! level exists for it, it is counted in [`PrefixTree::dropped`]. So memory
+//! stays bounded however many distinct addresses a spray uses, totals stay
+//! right, and what the cap cost is visible.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::{Add, AddAssign, Sub};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use serde::{Deserialize, Serialize};
+
+use crate::procnet::Family;
+
+const NONE: u32 = u32::MAX;
+
+/// A level list that a tree cannot use.
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::prefix_tree::{LevelError, TreeBuilder};
+/// use halfopen::procnet::Family;
+/// let err = TreeBuilder::new(Family::V4, &[33], 100).unwrap_err();
+/// assert_eq!(err, LevelError::TooLong { family: Family::V4, len: 33, max: 32 });
+/// assert_eq!(err.to_string(), "prefix level /33 is longer than an IPv4 address (/32)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LevelError {
+    /// No level was given.
+    #[error("no prefix level given for {family}")]
+    Empty {
+        /// The family the list was for.
+        family: Family,
+    },
+    /// A level is longer than the family's addresses.
+    #[error("prefix level /{len} is longer than an {family} address (/{max})")]
+    TooLong {
+        /// The family the list was for.
+        family: Family,
+        /// The offending level.
+        len: u8,
+        /// The family's address length.
+        max: u8,
+    },
+}
+
+/// Multiply-xorshift hasher for the tree's integer keys (prefixes are
+/// attacker-chosen but cannot collide in bulk on a hash keyed this way any
+/// more than on the addresses themselves: the key is the masked prefix,
+/// the multiplier mixes all bits).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct PrefixHasher(u64);
+
+impl Hasher for PrefixHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        let x = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        x ^ (x >> 29)
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x100_0000_01B3);
+        }
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.0 = (self.0 ^ u64::from(i)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    }
+
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.write_u32(u32::from(i));
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.write_u32(u32::from(i));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.write_u128(i as u128);
+    }
+
+    #[inline]
+    fn write_u128(&mut self, i: u128) {
+        let lo = i as u64;
+        let hi = (i >> 64) as u64;
+        self.0 = (self.0 ^ lo).wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ hi.rotate_left(31);
+    }
+}
+
+/// A hash map keyed by integers, hashed by [`PrefixHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<PrefixHasher>>;
+
+type Index = FastMap<u128, u32>;
+
+/// Additive counts of one prefix (its own entries plus its children's).
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::prefix_tree::Counts;
+/// let a = Counts { half_open: 3, sources: 2, ..Counts::default() };
+/// let b = Counts { half_open: 1, sources: 1, ..Counts::default() };
+/// assert_eq!((a + b).half_open, 4);
+/// assert_eq!((a - b).sources, 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counts {
+    /// Half-open entries from the prefix.
+    pub half_open: u64,
+    /// Distinct source addresses among them (those counted at the full
+    /// address; see [`Counts::overflow`]).
+    pub sources: u64,
+    /// Entries whose remote port is below 1024.
+    pub well_known_port: u64,
+    /// Entries whose SYN-ACK was retransmitted at least once.
+    pub retransmitted: u64,
+    /// Sources whose successor address (`a + 1`) is a source too.
+    pub adjacent_sources: u64,
+    /// ESTABLISHED connections from the prefix (counted only where a
+    /// half-open node exists: other prefixes are never reported).
+    pub established: u64,
+    /// Entries the node cap kept from their full-address node: counted in
+    /// `half_open` but not in `sources`.
+    pub overflow: u64,
+}
+
+impl Add for Counts {
+    type Output = Counts;
+    fn add(self, o: Counts) -> Counts {
+        Counts {
+            half_open: self.half_open + o.half_open,
+            sources: self.sources + o.sources,
+            well_known_port: self.well_known_port + o.well_known_port,
+            retransmitted: self.retransmitted + o.retransmitted,
+            adjacent_sources: self.adjacent_sources + o.adjacent_sources,
+            established: self.established + o.established,
+            overflow: self.overflow + o.overflow,
+        }
+    }
+}
+
+impl AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        *self = *self + o;
+    }
+}
+
+impl Sub for Counts {
+    type Output = Counts;
+    /// Saturating difference, field by field.
+    fn sub(self, o: Counts) -> Counts {
+        Counts {
+            half_open: self.half_open.saturating_sub(o.half_open),
+            sources: self.sources.saturating_sub(o.sources),
+            well_known_port: self.well_known_port.saturating_sub(o.well_known_port),
+            retransmitted: self.retransmitted.saturating_sub(o.retransmitted),
+            adjacent_sources: self.adjacent_sources.saturating_sub(o.adjacent_sources),
+            established: self.established.saturating_sub(o.established),
+            overflow: self.overflow.saturating_sub(o.overflow),
+        }
+    }
+}
+
+/// Entries per local (listening) port, exact for up to four ports per
+/// node, the rest summed in `others`.
+#[derive(Debug, Clone, Copy, Default)]
+struct PortTally {
+    ports: [u16; 4],
+    counts: [u32; 4],
+    others: u64,
+}
+
+impl PortTally {
+    #[inline]
+    fn add(&mut self, port: u16, n: u64) {
+        for i in 0..4 {
+            if self.counts[i] == 0 || self.ports[i] == port {
+                if let Some(c) = u32::try_from(n)
+                    .ok()
+                    .and_then(|n| self.counts[i].checked_add(n))
+                {
+                    self.ports[i] = port;
+                    self.counts[i] = c;
+                    return;
+                }
+                break;
+            }
+        }
+        self.others += n;
+    }
+
+    fn merge(&mut self, o: &PortTally) {
+        for i in 0..4 {
+            if o.counts[i] > 0 {
+                self.add(o.ports[i], u64::from(o.counts[i]));
+            }
+        }
+        self.others += o.others;
+    }
+
+    fn top(&self) -> Option<(u16, u64)> {
+        (0..4)
+            .filter(|&i| self.counts[i] > 0)
+            .max_by_key(|&i| (self.counts[i], std::cmp::Reverse(self.ports[i])))
+            .map(|i| (self.ports[i], u64::from(self.counts[i])))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    prefix: u128,
+    parent: u32,
+    first_child: u32,
+    next_sibling: u32,
+    level: u8,
+    counts: Counts,
+    ports: PortTally,
+}
+
+/// One half-open entry as the tree needs it.
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::prefix_tree::Sample;
+/// let s = Sample { remote_port: 80, local_port: 443, retransmitted: true };
+/// assert!(s.remote_port < 1024);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sample {
+    /// The remote (source) port.
+    pub remote_port: u16,
+    /// The local (listening) port.
+    pub local_port: u16,
+    /// True when the SYN-ACK was sent again at least once.
+    pub retransmitted: bool,
+}
+
+/// Collects entries of one family into a capped tree; [`TreeBuilder::build`]
+/// rolls the counts up.
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::prefix_tree::{Sample, TreeBuilder};
+/// use halfopen::procnet::Family;
+///
+/// let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], 1000)?;
+/// let s = Sample { remote_port: 40000, local_port: 80, retransmitted: false };
+/// for last in 1..=10u8 {
+///     b.insert([198, 18, 5, last].into(), s);
+/// }
+/// let tree = b.build();
+/// let net = tree.get("198.18.5.0/24".parse()?).unwrap();
+/// assert_eq!(tree.counts(net).half_open, 10);
+/// assert_eq!(tree.counts(net).sources, 10);
+/// assert_eq!(tree.counts(net).adjacent_sources, 9);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct TreeBuilder {
+    family: Family,
+    width: u8,
+    /// Ascending (coarsest first); the last is the full address.
+    levels: Vec<u8>,
+    reported: Vec<bool>,
+    index: Vec<Index>,
+    nodes: Vec<Node>,
+    cap: usize,
+    dropped: u64,
+    last: Option<(u128, u32)>,
+}
+
+fn mask(addr: u128, len: u8, width: u8) -> u128 {
+    let host_bits = u32::from(width - len);
+    if host_bits >= 128 {
+        0
+    } else {
+        addr & !((1u128 << host_bits) - 1)
+    }
+}
+
+/// The tree's key of an address: IPv4 in the low 32 bits.
+fn key_of(addr: IpAddr) -> (Family, u128) {
+    match addr {
+        IpAddr::V4(a) => (Family::V4, u128::from(u32::from(a))),
+        IpAddr::V6(a) => (Family::V6, u128::from(a)),
+    }
+}
+
+fn width_of(family: Family) -> u8 {
+    match family {
+        Family::V4 => 32,
+        Family::V6 => 128,
+    }
+}
+
+impl TreeBuilder {
+    /// A builder for `family` counting at `levels` (prefix lengths, any
+    /// order, duplicates ignored) with at most `node_cap` nodes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::prefix_tree::TreeBuilder;
+    /// use halfopen::procnet::Family;
+    /// let b = TreeBuilder::new(Family::V6, &[64, 128, 48], 10)?;
+    /// assert_eq!(b.levels(), [48, 64, 128]);
+    /// assert!(TreeBuilder::new(Family::V6, &[], 10).is_err());
+    /// # Ok::<(), halfopen::prefix_tree::LevelError>(())
+    /// ```
+    pub fn new(family: Family, levels: &[u8], node_cap: usize) -> Result<TreeBuilder, LevelError> {
+        let width = width_of(family);
+        if levels.is_empty() {
+            return Err(LevelError::Empty { family });
+        }
+        if let Some(&len) = levels.iter().find(|&&l| l > width) {
+            return Err(LevelError::TooLong {
+                family,
+                len,
+                max: width,
+            });
+        }
+        let mut sorted = levels.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut reported = vec![true; sorted.len()];
+        if sorted.last() != Some(&width) {
+            sorted.push(width);
+            reported.push(false);
+        }
+        Ok(TreeBuilder {
+            family,
+            width,
+            index: vec![Index::default(); sorted.len()],
+            levels: sorted,
+            reported,
+            nodes: Vec::new(),
+            cap: node_cap.min(NONE as usize),
+            dropped: 0,
+            last: None,
+        })
+    }
+
+    /// The levels, coarsest first; the last is the full address length.
+    pub fn levels(&self) -> &[u8] {
+        &self.levels
+    }
+
+    /// The builder's family.
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// Nodes held so far.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when no node exists yet.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The node for `addr`: its full-address node, created with its
+    /// missing ancestors while the cap allows, else the deepest existing
+    /// covering node. `None` when no node covers it.
+    #[inline]
+    fn place(&mut self, addr: u128) -> Option<u32> {
+        if let Some((a, n)) = self.last {
+            if a == addr {
+                return Some(n);
+            }
+        }
+        let host = self.levels.len() - 1;
+        if let Some(&n) = self.index[host].get(&addr) {
+            self.last = Some((addr, n));
+            return Some(n);
+        }
+        let mut parent = NONE;
+        let mut start = 0;
+        for l in (0..host).rev() {
+            if let Some(&n) = self.index[l].get(&mask(addr, self.levels[l], self.width)) {
+                parent = n;
+                start = l + 1;
+                break;
+            }
+        }
+        for l in start..=host {
+            if self.nodes.len() >= self.cap {
+                break;
+            }
+            let prefix = mask(addr, self.levels[l], self.width);
+            let id = self.nodes.len() as u32;
+            self.nodes.push(Node {
+                prefix,
+                parent,
+                first_child: NONE,
+                next_sibling: NONE,
+                level: l as u8,
+                counts: Counts::default(),
+                ports: PortTally::default(),
+            });
+            self.index[l].insert(prefix, id);
+            parent = id;
+        }
+        if parent != NONE && usize::from(self.nodes[parent as usize].level) == host {
+            self.last = Some((addr, parent));
+        }
+        (parent != NONE).then_some(parent)
+    }
+
+    /// Counts one half-open entry from `addr`. An address of the other
+    /// family is counted in [`PrefixTree::dropped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::prefix_tree::{Sample, TreeBuilder};
+    /// use halfopen::procnet::Family;
+    /// let mut b = TreeBuilder::new(Family::V4, &[24], 10)?;
+    /// b.insert("198.18.0.1".parse()?, Sample { remote_port: 80, local_port: 22, retransmitted: true });
+    /// let t = b.build();
+    /// let n = t.get("198.18.0.0/24".parse()?).unwrap();
+    /// assert_eq!(t.counts(n).well_known_port, 1);
+    /// assert_eq!(t.counts(n).retransmitted, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn insert(&mut self, addr: IpAddr, sample: Sample) {
+        let (family, key) = key_of(addr);
+        if family != self.family {
+            self.dropped += 1;
+            return;
+        }
+        self.insert_key(key, sample);
+    }
+
+    /// [`TreeBuilder::insert`] for an address already as the tree's key
+    /// (IPv4 in the low 32 bits).
+    #[inline]
+    pub(crate) fn insert_key(&mut self, key: u128, sample: Sample) {
+        let Some(n) = self.place(key) else {
+            self.dropped += 1;
+            return;
+        };
+        let host = self.levels.len() - 1;
+        let node = &mut self.nodes[n as usize];
+        let c = &mut node.counts;
+        c.half_open += 1;
+        c.well_known_port += u64::from(sample.remote_port < 1024);
+        c.retransmitted += u64::from(sample.retransmitted);
+        c.overflow += u64::from(usize::from(node.level) != host);
+        node.ports.add(sample.local_port, 1);
+    }
+
+    /// Counts one ESTABLISHED connection from `addr`, at the deepest
+    /// existing node covering it. Creates no node: a prefix without
+    /// half-open entries is never reported. Insert the half-open entries
+    /// first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::prefix_tree::{Sample, TreeBuilder};
+    /// use halfopen::procnet::Family;
+    /// let mut b = TreeBuilder::new(Family::V4, &[32, 24], 10)?;
+    /// b.insert("198.18.0.1".parse()?, Sample { remote_port: 5000, local_port: 22, retransmitted: false });
+    /// b.add_established("198.18.0.77".parse()?);
+    /// b.add_established("198.19.0.1".parse()?);
+    /// let t = b.build();
+    /// assert_eq!(t.counts(t.get("198.18.0.0/24".parse()?).unwrap()).established, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_established(&mut self, addr: IpAddr) {
+        let (family, key) = key_of(addr);
+        if family != self.family {
+            return;
+        }
+        for l in (0..self.levels.len()).rev() {
+            if let Some(&n) = self.index[l].get(&mask(key, self.levels[l], self.width)) {
+                self.nodes[n as usize].counts.established += 1;
+                return;
+            }
+        }
+    }
+
+    /// Rolls counts up from children to parents and returns the finished
+    /// tree.
+    pub fn build(mut self) -> PrefixTree {
+        let host = self.levels.len() - 1;
+        // Sources and adjacency at full-address nodes, before the roll-up.
+        let host_index = &self.index[host];
+        let max = if self.width == 128 {
+            u128::MAX
+        } else {
+            (1u128 << self.width) - 1
+        };
+        for i in 0..self.nodes.len() {
+            let node = &self.nodes[i];
+            if usize::from(node.level) != host || node.counts.half_open == node.counts.overflow {
+                continue;
+            }
+            let next_is_source = node.prefix < max
+                && host_index
+                    .get(&(node.prefix + 1))
+                    .is_some_and(|&n| self.nodes[n as usize].counts.half_open > 0);
+            let c = &mut self.nodes[i].counts;
+            c.sources = 1;
+            c.adjacent_sources = u64::from(next_is_source);
+        }
+        // Children always come after their parent: one reverse pass.
+        for i in (0..self.nodes.len()).rev() {
+            let parent = self.nodes[i].parent;
+            if parent == NONE {
+                continue;
+            }
+            let (counts, ports) = (self.nodes[i].counts, self.nodes[i].ports);
+            let p = &mut self.nodes[parent as usize];
+            p.counts += counts;
+            p.ports.merge(&ports);
+            let sibling = p.first_child;
+            p.first_child = i as u32;
+            self.nodes[i].next_sibling = sibling;
+        }
+        let roots = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.parent == NONE)
+            .map(|(i, _)| NodeId(i as u32))
+            .collect();
+        PrefixTree {
+            family: self.family,
+            width: self.width,
+            levels: self.levels,
+            reported: self.reported,
+            index: self.index,
+            nodes: self.nodes,
+            roots,
+            cap: self.cap,
+            dropped: self.dropped,
+        }
+    }
+}
+
+/// A node of a [`PrefixTree`], valid for the tree it came from.
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::prefix_tree::TreeBuilder;
+/// use halfopen::procnet::Family;
+/// let t = TreeBuilder::new(Family::V4, &[24], 10)?.build();
+/// assert!(t.get("198.18.0.0/24".parse()?).is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(u32);
+
+/// The finished tree of one family: counts per prefix, children walks, and
+/// what the node cap cost.
+#[derive(Debug, Clone)]
+pub struct PrefixTree {
+    family: Family,
+    width: u8,
+    levels: Vec<u8>,
+    reported: Vec<bool>,
+    index: Vec<Index>,
+    nodes: Vec<Node>,
+    roots: Vec<NodeId>,
+    cap: usize,
+    dropped: u64,
+}
+
+/// A prefix chosen by [`PrefixTree::heavy_hitters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeavyHitter {
+    /// The node.
+    pub node: NodeId,
+    /// Its counts minus those of the reported prefixes below it: what it is
+    /// reported for.
+    pub residual: Counts,
+}
+
+impl PrefixTree {
+    /// The tree's family.
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// The levels, coarsest first; the last is the full address length
+    /// (kept even when not configured, see [`PrefixTree::is_reported_level`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::prefix_tree::TreeBuilder;
+    /// use halfopen::procnet::Family;
+    /// let t = TreeBuilder::new(Family::V4, &[16, 24], 10)?.build();
+    /// assert_eq!(t.levels(), [16, 24, 32]);
+    /// assert!(!t.is_reported_level(32));
+    /// # Ok::<(), halfopen::prefix_tree::LevelError>(())
+    /// ```
+    pub fn levels(&self) -> &[u8] {
+        &self.levels
+    }
+
+    /// True when `len` is one of the configured levels.
+    pub fn is_reported_level(&self, len: u8) -> bool {
+        self.levels
+            .iter()
+            .zip(&self.reported)
+            .any(|(&l, &r)| l == len && r)
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when the tree has no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The node cap the tree was built with.
+    pub fn node_cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Entries counted nowhere in the tree: no node could be made for them
+    /// under the cap (or they were of the other family).
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Entries counted at a coarser node than their full address because of
+    /// the cap (they count in `half_open`, not in `sources`).
+    pub fn overflow(&self) -> u64 {
+        self.roots.iter().map(|&r| self.counts(r).overflow).sum()
+    }
+
+    /// Half-open entries counted in the tree (dropped ones excluded).
+    pub fn half_open(&self) -> u64 {
+        self.roots.iter().map(|&r| self.counts(r).half_open).sum()
+    }
+
+    /// Approximate heap bytes of the nodes and their indexes.
+    pub fn approx_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<(u128, u32)>() + 1;
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self
+                .index
+                .iter()
+                .map(|i| i.capacity() * slot)
+                .sum::<usize>()
+    }
+
+    /// The node of `prefix`, when it is at one of the levels and holds
+    /// entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::prefix_tree::{Sample, TreeBuilder};
+    /// use halfopen::procnet::Family;
+    /// let mut b = TreeBuilder::new(Family::V6, &[64], 10)?;
+    /// b.insert("2001:db8::1".parse()?, Sample { remote_port: 1, local_port: 2, retransmitted: false });
+    /// let t = b.build();
+    /// assert!(t.get("2001:db8::/64".parse()?).is_some());
+    /// assert!(t.get("2001:db8::/63".parse()?).is_none());
+    /// assert!(t.get("198.18.0.0/24".parse()?).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get(&self, prefix: IpNet) -> Option<NodeId> {
+        let (family, key) = key_of(prefix.network());
+        if family != self.family {
+            return None;
+        }
+        let l = self.levels.iter().position(|&l| l == prefix.prefix_len())?;
+        self.index[l].get(&key).map(|&n| NodeId(n))
+    }
+
+    /// The nodes at the coarsest level.
+    pub fn roots(&self) -> &[NodeId] {
+        &self.roots
+    }
+
+    /// Every node, parents before their children.
+    pub fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.nodes.len() as u32).map(NodeId)
+    }
+
+    /// The children of `node` (at the next finer level).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::prefix_tree::{Sample, TreeBuilder};
+    /// use halfopen::procnet::Family;
+    /// let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], 100)?;
+    /// let s = Sample { remote_port: 5000, local_port: 80, retransmitted: false };
+    /// for a in ["198.18.1.1", "198.18.2.1", "198.18.2.2"] {
+    ///     b.insert(a.parse()?, s);
+    /// }
+    /// let t = b.build();
+    /// let root = t.roots()[0];
+    /// let mut kids: Vec<String> = t.children(root).map(|c| t.prefix(c).to_string()).collect();
+    /// kids.sort();
+    /// assert_eq!(kids, ["198.18.1.0/24", "198.18.2.0/24"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn children(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        let mut next = self.nodes[node.0 as usize].first_child;
+        std::iter::from_fn(move || {
+            (next != NONE).then(|| {
+                let id = NodeId(next);
+                next = self.nodes[next as usize].next_sibling;
+                id
+            })
+        })
+    }
+
+    /// The parent of `node`, if any.
+    pub fn parent(&self, node: NodeId) -> Option<NodeId> {
+        let p = self.nodes[node.0 as usize].parent;
+        (p != NONE).then_some(NodeId(p))
+    }
+
+    /// The prefix of `node`.
+    pub fn prefix(&self, node: NodeId) -> IpNet {
+        let n = &self.nodes[node.0 as usize];
+        let len = self.levels[usize::from(n.level)];
+        match self.family {
+            Family::V4 => IpNet::V4(
+                Ipv4Net::new(Ipv4Addr::from(n.prefix as u32), len).expect("level checked"),
+            ),
+            Family::V6 => {
+                IpNet::V6(Ipv6Net::new(Ipv6Addr::from(n.prefix), len).expect("level checked"))
+            }
+        }
+    }
+
+    /// The prefix length of `node`.
+    pub fn prefix_len(&self, node: NodeId) -> u8 {
+        self.levels[usize::from(self.nodes[node.0 as usize].level)]
+    }
+
+    /// The counts of `node`, its whole subtree included.
+    pub fn counts(&self, node: NodeId) -> Counts {
+        self.nodes[node.0 as usize].counts
+    }
+
+    /// The busiest local port of `node`'s entries and its entry count
+    /// (exact for up to four ports per node, a lower bound beyond).
+    pub fn top_port(&self, node: NodeId) -> Option<(u16, u64)> {
+        self.nodes[node.0 as usize].ports.top()
+    }
+
+    /// The next finer level below `len`, if any.
+    pub fn finer_level(&self, len: u8) -> Option<u8> {
+        self.levels.iter().copied().find(|&l| l > len)
+    }
+
+    /// The address length of the family (32 or 128).
+    pub fn width(&self) -> u8 {
+        self.width
+    }
+
+    /// Hierarchical heavy hitters: the most specific prefixes at reported
+    /// levels whose entries, minus those of reported prefixes below them,
+    /// reach `threshold`. Finest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::prefix_tree::{Sample, TreeBuilder};
+    /// use halfopen::procnet::Family;
+    /// let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], 10_000)?;
+    /// let s = Sample { remote_port: 5000, local_port: 80, retransmitted: false };
+    /// for i in 0..300u32 {
+    ///     b.insert([198, 18, 7, (i % 250) as u8].into(), s); // one heavy /24
+    /// }
+    /// for i in 0..120u32 {
+    ///     b.insert([198, 18, (i % 60) as u8 + 100, 1].into(), s); // thin spray
+    /// }
+    /// let t = b.build();
+    /// let hh: Vec<_> = t.heavy_hitters(100).iter()
+    ///     .map(|h| (t.prefix(h.node).to_string(), h.residual.half_open)).collect();
+    /// assert_eq!(hh, [("198.18.7.0/24".to_string(), 300), ("198.18.0.0/16".to_string(), 120)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn heavy_hitters(&self, threshold: u64) -> Vec<HeavyHitter> {
+        let threshold = threshold.max(1);
+        let mut explained = vec![Counts::default(); self.nodes.len()];
+        let mut out = Vec::new();
+        for i in (0..self.nodes.len()).rev() {
+            let node = &self.nodes[i];
+            let residual = node.counts - explained[i];
+            let reported =
+                self.reported[usize::from(node.level)] && residual.half_open >= threshold;
+            if reported {
+                out.push(HeavyHitter {
+                    node: NodeId(i as u32),
+                    residual,
+                });
+            }
+            if node.parent != NONE {
+                let up = if reported { node.counts } else { explained[i] };
+                explained[node.parent as usize] += up;
+            }
+        }
+        out.sort_by_key(|h| std::cmp::Reverse(self.prefix_len(h.node)));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::{HashMap, HashSet};
+
+    /// Brute-force counts of one prefix: entries, sources, well-known
+    /// ports, retransmitted.
+    type Oracle = (u64, HashSet<u32>, u64, u64);
+
+    fn sample(port: u16) -> Sample {
+        Sample {
+            remote_port: port,
+            local_port: 80,
+            retransmitted: port % 2 == 0,
+        }
+    }
+
+    proptest! {
+        /// Every node's counts equal a brute-force count over the inputs.
+        #[test]
+        fn counts_match_brute_force(
+            addrs in proptest::collection::vec((0u32..4, 0u32..6, 0u32..20, any::<u16>()), 0..400)
+        ) {
+            let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], usize::MAX).unwrap();
+            let mut per: HashMap<(u8, u32), Oracle> = HashMap::new();
+            for &(x, y, z, port) in &addrs {
+                let a = (198u32 << 24) | (x << 16) | (y << 8) | z;
+                b.insert(IpAddr::V4(Ipv4Addr::from(a)), sample(port));
+                for len in [32u8, 24, 16] {
+                    let p = a & (u32::MAX << (32 - len)) ;
+                    let e = per.entry((len, p)).or_default();
+                    e.0 += 1;
+                    e.1.insert(a);
+                    e.2 += u64::from(port < 1024);
+                    e.3 += u64::from(port % 2 == 0);
+                }
+            }
+            let t = b.build();
+            prop_assert_eq!(t.len(), per.len());
+            prop_assert_eq!(t.half_open(), addrs.len() as u64);
+            for ((len, p), (n, srcs, wk, rt)) in &per {
+                let net = IpNet::V4(Ipv4Net::new(Ipv4Addr::from(*p), *len).unwrap());
+                let id = t.get(net).unwrap();
+                let c = t.counts(id);
+                prop_assert_eq!(c.half_open, *n);
+                prop_assert_eq!(c.sources, srcs.len() as u64);
+                prop_assert_eq!(c.well_known_port, *wk);
+                prop_assert_eq!(c.retransmitted, *rt);
+                let adj = srcs.iter().filter(|a| srcs.contains(&(*a + 1))).count() as u64;
+                // Adjacency counted at the lower address: equal when no pair
+                // crosses the prefix's upper edge.
+                if *len != 32 {
+                    prop_assert_eq!(c.adjacent_sources, adj);
+                }
+            }
+        }
+
+        /// Heavy hitters against a brute-force discounted selection.
+        #[test]
+        fn heavy_hitters_match_brute_force(
+            addrs in proptest::collection::vec((0u32..3, 0u32..4, 0u32..8), 0..600),
+            threshold in 1u64..80,
+        ) {
+            let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], usize::MAX).unwrap();
+            let mut c32: HashMap<u32, u64> = HashMap::new();
+            for &(x, y, z) in &addrs {
+                let a = (10u32 << 24) | (x << 16) | (y << 8) | z;
+                b.insert(IpAddr::V4(Ipv4Addr::from(a)), sample(9999));
+                *c32.entry(a).or_default() += 1;
+            }
+            let t = b.build();
+            // Oracle: per level, residual = count minus counts of selected
+            // descendants (the most specific ones covering each address).
+            let mut selected: Vec<(u8, u32, u64)> = Vec::new();
+            let mut covered: HashMap<u32, bool> = HashMap::new();
+            for len in [32u8, 24, 16] {
+                let m = u32::MAX << (32 - len);
+                let mut res: HashMap<u32, u64> = HashMap::new();
+                for (&a, &n) in &c32 {
+                    if !covered.get(&a).copied().unwrap_or(false) {
+                        *res.entry(a & m).or_default() += n;
+                    }
+                }
+                let chosen: HashSet<u32> = res.iter().filter(|(_, &n)| n >= threshold).map(|(&p, _)| p).collect();
+                for (&p, &n) in &res {
+                    if chosen.contains(&p) { selected.push((len, p, n)); }
+                }
+                for &a in c32.keys() {
+                    if chosen.contains(&(a & m)) { covered.insert(a, true); }
+                }
+            }
+            let mut got: Vec<(u8, u32, u64)> = t.heavy_hitters(threshold).iter().map(|h| {
+                let IpNet::V4(n) = t.prefix(h.node) else { unreachable!() };
+                (n.prefix_len(), u32::from(n.network()), h.residual.half_open)
+            }).collect();
+            got.sort_unstable();
+            selected.sort_unstable();
+            prop_assert_eq!(got, selected);
+        }
+    }
+
+    #[test]
+    fn cap_bounds_nodes_and_counts_what_it_cost() {
+        let mut b = TreeBuilder::new(Family::V6, &[128, 64, 48, 32], 1000).unwrap();
+        let mut x: u64 = 0x1234_5678;
+        let n = 20_000u64;
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let addr = (0x2001_0db8u128 << 96) | (u128::from(x) << 32) | u128::from(x >> 7);
+            b.insert(IpAddr::V6(Ipv6Addr::from(addr)), sample(5000));
+            assert!(b.len() <= 1000);
+        }
+        let t = b.build();
+        assert!(t.len() <= 1000);
+        assert_eq!(t.half_open() + t.dropped(), n);
+        let root = t.get("2001:db8::/32".parse().unwrap()).unwrap();
+        let c = t.counts(root);
+        assert_eq!(c.half_open, n, "all entries share the /32, created first");
+        assert_eq!(c.sources + c.overflow, n, "random /128s are distinct");
+        assert!(c.overflow > 0);
+        assert_eq!(t.overflow(), c.overflow);
+    }
+
+    #[test]
+    fn zero_cap_drops_everything_visibly() {
+        let mut b = TreeBuilder::new(Family::V4, &[24], 0).unwrap();
+        b.insert("198.18.0.1".parse().unwrap(), sample(1));
+        b.insert("2001:db8::1".parse().unwrap(), sample(1));
+        let t = b.build();
+        assert_eq!(t.dropped(), 2);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn edges_of_the_address_space() {
+        let mut b = TreeBuilder::new(Family::V4, &[0, 32], 10).unwrap();
+        b.insert("255.255.255.255".parse().unwrap(), sample(1));
+        b.insert("0.0.0.0".parse().unwrap(), sample(1));
+        let t = b.build();
+        let all = t.get("0.0.0.0/0".parse().unwrap()).unwrap();
+        assert_eq!(t.counts(all).half_open, 2);
+        assert_eq!(t.counts(all).adjacent_sources, 0);
+        let mut b = TreeBuilder::new(Family::V6, &[0], 10).unwrap();
+        b.insert(IpAddr::V6(Ipv6Addr::from(u128::MAX)), sample(1));
+        let t = b.build();
+        assert_eq!(t.half_open(), 1);
+        assert_eq!(t.levels(), [0, 128]);
+    }
+
+    #[test]
+    fn port_tally_is_exact_for_few_ports_and_a_bound_beyond() {
+        let mut t = PortTally::default();
+        for (p, n) in [(80, 5), (443, 9), (22, 1), (80, 1)] {
+            t.add(p, n);
+        }
+        assert_eq!(t.top(), Some((443, 9)));
+        for p in 1000..1010 {
+            t.add(p, 2);
+        }
+        assert_eq!(t.others, 18);
+        let mut u = PortTally::default();
+        u.add(443, 3);
+        u.merge(&t);
+        assert_eq!(u.top(), Some((443, 12)));
+    }
+}
