@@ -24,12 +24,24 @@
 #define HALFOPEN_VERSION_PATCH 0
 
 /**
+ * Every TCP state, as a mask for `ho_live_options_set_states`: bit
+ * `1 << code` stands for the state of that kernel code.
+ */
+#define HO_STATES_ALL 16382
+
+/**
+ * The half-open states (SYN_RECV and NEW_SYN_RECV), as a mask.
+ */
+#define HO_STATES_HALF_OPEN 4104
+
+/**
  * The result of every fallible function: `HO_OK` (0) or the error's code.
  *
- * Numbers are fixed and never reused: 1-99 for the ABI's own errors,
- * 100-199 for a malformed TCP table row (one per kind of fault), 200-299
- * for reading a table. When a call fails, `ho_last_error_message()` gives
- * the error's text on the same thread.
+ * Numbers are fixed and never reused, one per kind of error of the core
+ * library: 1-99 the ABI's own errors, 100-199 a malformed TCP table row,
+ * 200-299 reading a table, 300-349 netlink sock_diag, 350-399 network
+ * namespaces and live reads, 400-499 the counters. When a call fails,
+ * `ho_last_error_message()` gives the error's text on the same thread.
  *
  */
 enum ho_result
@@ -67,6 +79,10 @@ enum ho_result
    * An error of a kind this version of the ABI does not know yet.
    */
   HO_UNKNOWN_ERROR = 6,
+  /**
+   * A value could not be written as JSON.
+   */
+  HO_JSON = 7,
   /**
    * A table row has fewer columns than the kernel always prints.
    */
@@ -116,12 +132,142 @@ enum ho_result
    * permission); `ho_last_error_os_code()` gives the errno.
    */
   HO_READ_IO = 200,
+  /**
+   * The sock_diag netlink socket could not be opened.
+   */
+  HO_NETLINK_OPEN = 300,
+  /**
+   * Sending the netlink request or receiving the answer failed.
+   */
+  HO_NETLINK_IO = 301,
+  /**
+   * The kernel refused the sock_diag request (errno in
+   * `ho_last_error_os_code()`).
+   */
+  HO_NETLINK_KERNEL = 302,
+  /**
+   * A netlink datagram longer than the receive buffer.
+   */
+  HO_NETLINK_DATAGRAM_TOO_LONG = 303,
+  /**
+   * A socket record of the other family than the one asked for.
+   */
+  HO_NETLINK_WRONG_FAMILY = 304,
+  /**
+   * A netlink message ends inside a field.
+   */
+  HO_NETLINK_DECODE_TRUNCATED = 310,
+  /**
+   * A netlink message length that does not fit.
+   */
+  HO_NETLINK_DECODE_BAD_LENGTH = 311,
+  /**
+   * A netlink message type a sock_diag dump never sends.
+   */
+  HO_NETLINK_DECODE_UNEXPECTED_TYPE = 312,
+  /**
+   * The kernel reports a netlink overrun (data lost).
+   */
+  HO_NETLINK_DECODE_OVERRUN = 313,
+  /**
+   * A socket record of an address family other than IPv4 or IPv6.
+   */
+  HO_NETLINK_DECODE_UNKNOWN_FAMILY = 314,
+  /**
+   * A socket record with a state code the kernel does not define.
+   */
+  HO_NETLINK_DECODE_UNKNOWN_STATE = 315,
+  /**
+   * A network namespace file could not be opened.
+   */
+  HO_NETNS_OPEN = 350,
+  /**
+   * Entering a network namespace was refused.
+   */
+  HO_NETNS_ENTER = 351,
+  /**
+   * The thread that enters a network namespace could not be started.
+   */
+  HO_NETNS_THREAD = 352,
+  /**
+   * A directory of tables was asked to be read through netlink.
+   */
+  HO_LIVE_NOT_LIVE = 360,
+  /**
+   * Reading a counter file failed.
+   */
+  HO_COUNTER_IO = 400,
+  /**
+   * A sysctl holds something other than a number.
+   */
+  HO_COUNTER_BAD_SETTING = 401,
+  /**
+   * A sample was not taken after the one before it.
+   */
+  HO_COUNTER_RATE = 402,
+  /**
+   * A counter value is not an unsigned decimal number.
+   */
+  HO_COUNTER_PARSE_BAD_VALUE = 410,
+  /**
+   * A counter names line and its values line differ in length.
+   */
+  HO_COUNTER_PARSE_COLUMN_MISMATCH = 411,
+  /**
+   * A counter names line without its values line.
+   */
+  HO_COUNTER_PARSE_MISSING_VALUES = 412,
+  /**
+   * A counter file line of the wrong shape.
+   */
+  HO_COUNTER_PARSE_MALFORMED = 413,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum ho_result ho_result;
 #else
 typedef uint32_t ho_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What an alert is about.
+ */
+enum ho_alert_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * SYN cookies sent or SYNs dropped far over the baseline.
+   */
+  HO_ALERT_KIND_SYN_FLOOD = 1,
+  /**
+   * Resets or port unreachables for closed ports far over the baseline.
+   */
+  HO_ALERT_KIND_PORT_SCAN = 2,
+  /**
+   * Echo requests or replies far over the baseline.
+   */
+  HO_ALERT_KIND_PING_FLOOD = 3,
+  /**
+   * A listener's SYN queue or accept queue is full.
+   */
+  HO_ALERT_KIND_QUEUE_FULL = 4,
+  /**
+   * The half-open table misses part of what arrives.
+   */
+  HO_ALERT_KIND_TABLE_UNDERCOUNTS = 5,
+  /**
+   * SYN cookies are off while a SYN flood fills a queue.
+   */
+  HO_ALERT_KIND_COOKIES_OFF = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ho_alert_kind ho_alert_kind;
+#else
+typedef uint32_t ho_alert_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -155,6 +301,99 @@ typedef uint32_t ho_family;
 #endif // __cplusplus
 
 /**
+ * Where a table's rows came from.
+ */
+enum ho_origin
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A buffer given to `ho_table_parse`.
+   */
+  HO_ORIGIN_BUFFER = 0,
+  /**
+   * A netlink sock_diag dump.
+   */
+  HO_ORIGIN_NETLINK = 1,
+  /**
+   * The live `/proc/net/tcp{,6}` text of a namespace.
+   */
+  HO_ORIGIN_PROC = 2,
+  /**
+   * Table files (`ho_table_read_file`, a directory laid out like
+   * `/proc/net`).
+   */
+  HO_ORIGIN_FILE = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ho_origin ho_origin;
+#else
+typedef uint32_t ho_origin;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which source a live read uses.
+ */
+enum ho_source
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Netlink sock_diag, or `/proc` when sock_diag is unavailable (the
+   * default).
+   */
+  HO_SOURCE_AUTO = 0,
+  /**
+   * Netlink only; fail when it is unavailable.
+   */
+  HO_SOURCE_NETLINK = 1,
+  /**
+   * `/proc/net/tcp{,6}` text only.
+   */
+  HO_SOURCE_PROC = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ho_source ho_source;
+#else
+typedef uint32_t ho_source;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What the counters say at one moment: the latest sample, the rates since
+ * the one before, alerts, settings, listener queues, and why the half-open
+ * table undercounts. Made by `ho_sampler_report`, freed by
+ * `ho_counter_report_free`; immutable, so several threads may read one.
+ */
+typedef struct ho_counter_report ho_counter_report;
+
+/**
+ * What a live read reads: a source, a namespace and the states to keep.
+ *
+ * Created by `ho_live_options_new` (netlink with `/proc` fallback, the
+ * caller's namespace, every state), changed by the `ho_live_options_set_*`
+ * functions, used by `ho_table_read`, freed by `ho_live_options_free`.
+ * Not to be changed by one thread while another uses it; reads from
+ * several threads at once are fine.
+ */
+typedef struct ho_live_options ho_live_options;
+
+/**
+ * Samples one network namespace's counters (`/proc/net/netstat`, `snmp`,
+ * `snmp6`, `dev`) and keeps the last samples.
+ *
+ * Created by `ho_sampler_new`, `ho_sampler_new_pid` or
+ * `ho_sampler_new_dir`; freed by `ho_sampler_free`. `ho_sampler_sample`
+ * changes it: one thread at a time. `ho_sampler_report` only reads it.
+ */
+typedef struct ho_sampler ho_sampler;
+
+/**
  * The decoded rows of one or more TCP tables.
  *
  * Created by `ho_table_parse`, `ho_table_read_file`, `ho_table_read_live`,
@@ -162,6 +401,34 @@ typedef uint32_t ho_family;
  * Immutable once made: one table may be read from several threads at once.
  */
 typedef struct ho_table ho_table;
+
+/**
+ * One alert of a counter report, filled in by `ho_counter_report_alert`.
+ */
+typedef struct ho_alert {
+  /**
+   * What it is about.
+   */
+  ho_alert_kind kind;
+  /**
+   * The counter that spiked (`"TcpExt.SyncookiesSent"`), or NULL.
+   * Borrowed from the report: valid until `ho_counter_report_free`.
+   */
+  const char *counter;
+  /**
+   * The counter's rate per second, or NaN when the alert has none.
+   */
+  double rate;
+  /**
+   * The counter's baseline rate per second, or NaN when none.
+   */
+  double baseline;
+  /**
+   * A sentence for people. Borrowed from the report: valid until
+   * `ho_counter_report_free`.
+   */
+  const char *message;
+} ho_alert;
 
 /**
  * One row of a TCP table, every fixed column decoded (the kernel's trailing
@@ -239,6 +506,124 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Stores in `*out` a new sampler of the caller's network namespace that
+ * keeps the last `capacity` samples (at least 2), with the default alert
+ * rules. No sample is taken yet.
+ *
+ * Ownership: on success the caller owns `*out` (`ho_sampler_free`).
+ * Threads: any thread.
+ */
+ho_result ho_sampler_new(size_t capacity, struct ho_sampler **out);
+
+/**
+ * As `ho_sampler_new`, for the network namespace of process `pid`
+ * (`/proc/<pid>/net`).
+ *
+ * Ownership: on success the caller owns `*out` (`ho_sampler_free`).
+ * Threads: any thread.
+ */
+ho_result ho_sampler_new_pid(uint32_t pid, size_t capacity, struct ho_sampler **out);
+
+/**
+ * As `ho_sampler_new`, for a directory laid out like `/proc/net` holding
+ * `netstat`, `snmp`, `snmp6` and `dev` (a capture).
+ *
+ * Ownership: `dir` (NUL-terminated UTF-8) is copied. On success the caller
+ * owns `*out` (`ho_sampler_free`). Threads: any thread.
+ */
+ho_result ho_sampler_new_dir(const char *dir, size_t capacity, struct ho_sampler **out);
+
+/**
+ * Takes a sample now (on the monotonic clock). Call it every few seconds:
+ * an hourly average hides a one-minute barrage.
+ *
+ * Errors: `HO_COUNTER_IO`, `HO_COUNTER_PARSE_*` (line and field in the last
+ * error), `HO_COUNTER_RATE`.
+ *
+ * Ownership: `sampler` is borrowed for the call. Threads: one thread at a
+ * time per sampler.
+ */
+ho_result ho_sampler_sample(struct ho_sampler *sampler);
+
+/**
+ * The number of samples the sampler keeps now; 0 for NULL.
+ *
+ * Ownership: `sampler` is borrowed for the call. Threads: not while
+ * another thread samples.
+ */
+size_t ho_sampler_len(const struct ho_sampler *sampler);
+
+/**
+ * Reads the namespace's settings and listener queues now and stores in
+ * `*out` a report of the samples taken so far.
+ *
+ * Errors: `HO_COUNTER_*`, `HO_READ_IO` and `HO_PARSE_*` (the listeners'
+ * table), `HO_NETNS_*` (entering the namespace for its settings).
+ *
+ * Ownership: `sampler` is borrowed for the call. On success the caller
+ * owns `*out` (`ho_counter_report_free`), which does not borrow from the
+ * sampler. Threads: not while another thread samples.
+ */
+ho_result ho_sampler_report(const struct ho_sampler *sampler, struct ho_counter_report **out);
+
+/**
+ * Frees a sampler. NULL does nothing.
+ *
+ * Ownership: `sampler` is invalid after this call. Threads: no other
+ * thread may use it during or after this call.
+ */
+void ho_sampler_free(struct ho_sampler *sampler);
+
+/**
+ * The number of alerts in `report`; 0 for NULL.
+ *
+ * Ownership: `report` is borrowed for the call. Threads: any thread.
+ */
+size_t ho_counter_report_alert_count(const struct ho_counter_report *report);
+
+/**
+ * Fills `*out` with alert `index` (from 0) of `report`.
+ *
+ * Errors: `HO_INDEX_OUT_OF_RANGE`.
+ *
+ * Ownership: the strings in `*out` belong to `report` and stay valid until
+ * `ho_counter_report_free(report)`. Threads: any thread.
+ */
+ho_result ho_counter_report_alert(const struct ho_counter_report *report,
+                                  size_t index,
+                                  struct ho_alert *out);
+
+/**
+ * Stores the whole report as JSON (one line, keys as core serializes them)
+ * in `*out`.
+ *
+ * Ownership: on success the caller owns `*out` and frees it with
+ * `ho_string_free`. Threads: any thread.
+ */
+ho_result ho_counter_report_json(const struct ho_counter_report *report, char **out);
+
+/**
+ * As `ho_counter_report_json`, into the caller's buffer `buf` of
+ * `capacity` bytes, NUL-terminated; `*out_len` receives the length without
+ * the NUL, also when the result is `HO_BUFFER_TOO_SMALL` (then nothing is
+ * copied; a NULL `buf` with `capacity` 0 asks for the length).
+ *
+ * Ownership: `buf` is the caller's. Threads: any thread.
+ */
+ho_result ho_counter_report_json_into(const struct ho_counter_report *report,
+                                      char *buf,
+                                      size_t capacity,
+                                      size_t *out_len);
+
+/**
+ * Frees a counter report. NULL does nothing.
+ *
+ * Ownership: `report` and every string it lent are invalid after this
+ * call. Threads: no other thread may use it during or after this call.
+ */
+void ho_counter_report_free(struct ho_counter_report *report);
+
+/**
  * The text of the last error on the calling thread: what failed, and for a
  * malformed table the line and the column (`"line 3: field st: unknown TCP
  * state code 0x42"`). An empty string when the last call that returns
@@ -277,16 +662,18 @@ ho_result ho_last_error_code(void);
 
 /**
  * The line (counting from 1, header included) of the calling thread's last
- * error when it is about a malformed table row; 0 otherwise.
+ * error when it is about a malformed line of a table or counter file; 0
+ * otherwise.
  *
  * Threads: each thread has its own last error.
  */
 uint64_t ho_last_error_line(void);
 
 /**
- * The column (named as the table's header names it: `"rem_address"`,
- * `"st"`, ...) of the calling thread's last error when it is about one
- * column of a table row; NULL otherwise.
+ * The field of the calling thread's last error when it is about one: a
+ * table column as the header names it (`"rem_address"`, `"st"`), a counter
+ * (`"TcpExt.SyncookiesSent"`) or a netlink message field
+ * (`"idiag_state"`); NULL otherwise.
  *
  * Ownership: the library owns the text; do not free it. It lives as long
  * as `ho_last_error_message()`'s. Threads: each thread has its own last
@@ -295,8 +682,9 @@ uint64_t ho_last_error_line(void);
 const char *ho_last_error_field(void);
 
 /**
- * The operating system's error number (errno) of the calling thread's last
- * error when it is an I/O error (`HO_READ_IO`); 0 otherwise.
+ * The operating system's error number (errno) behind the calling thread's
+ * last error (`HO_READ_IO`, `HO_NETLINK_KERNEL`, `HO_NETNS_ENTER`, ...); 0
+ * when there is none.
  *
  * Threads: each thread has its own last error.
  */
@@ -309,6 +697,144 @@ int32_t ho_last_error_os_code(void);
  * Ownership: a static string; never free it. Threads: any thread.
  */
 const char *ho_result_name(uint32_t code);
+
+/**
+ * Stores new options in `*out`: the default source (`HO_SOURCE_AUTO`), the
+ * caller's namespace, every state.
+ *
+ * Ownership: on success the caller owns `*out` and frees it with
+ * `ho_live_options_free`. Threads: any thread.
+ */
+ho_result ho_live_options_new(struct ho_live_options **out);
+
+/**
+ * Frees options. NULL does nothing.
+ *
+ * Ownership: `opts` is invalid after this call. Threads: no other thread
+ * may use it during or after this call.
+ */
+void ho_live_options_free(struct ho_live_options *opts);
+
+/**
+ * Sets the source: one of `ho_source` (`HO_SOURCE_AUTO`,
+ * `HO_SOURCE_NETLINK`, `HO_SOURCE_PROC`); another number is
+ * `HO_INVALID_ARGUMENT`.
+ *
+ * Ownership: `opts` is borrowed for the call. Threads: not while another
+ * thread uses `opts`.
+ */
+ho_result ho_live_options_set_source(struct ho_live_options *opts, uint32_t source);
+
+/**
+ * Keeps only the states in `mask` (bit `1 << code` per kernel state code,
+ * as `HO_STATES_ALL` and `HO_STATES_HALF_OPEN`); netlink filters them in
+ * the kernel. Bits of no state are ignored.
+ *
+ * Ownership: `opts` is borrowed for the call. Threads: not while another
+ * thread uses `opts`.
+ */
+ho_result ho_live_options_set_states(struct ho_live_options *opts, uint32_t mask);
+
+/**
+ * Reads the caller's own network namespace (the default).
+ *
+ * Ownership: `opts` is borrowed for the call. Threads: not while another
+ * thread uses `opts`.
+ */
+ho_result ho_live_options_set_current(struct ho_live_options *opts);
+
+/**
+ * Reads the network namespace of process `pid`: through netlink from a
+ * helper thread that enters it (needs the privilege to), or from
+ * `/proc/<pid>/net` (when the source is `HO_SOURCE_PROC`, or `HO_SOURCE_AUTO`
+ * is refused entry).
+ *
+ * Ownership: `opts` is borrowed for the call. Threads: not while another
+ * thread uses `opts`.
+ */
+ho_result ho_live_options_set_pid(struct ho_live_options *opts, uint32_t pid);
+
+/**
+ * Reads the network namespace of the namespace file `path`
+ * (`/var/run/netns/NAME`, `/proc/<pid>/ns/net`), entered from a helper
+ * thread; the calling thread never changes namespace.
+ *
+ * Ownership: `path` (NUL-terminated UTF-8) is copied; `opts` is borrowed
+ * for the call. Threads: not while another thread uses `opts`.
+ */
+ho_result ho_live_options_set_netns_path(struct ho_live_options *opts, const char *path);
+
+/**
+ * Reads the network namespace `ip netns add NAME` made
+ * (`/var/run/netns/NAME`).
+ *
+ * Ownership: `name` (NUL-terminated UTF-8) is copied; `opts` is borrowed
+ * for the call. Threads: not while another thread uses `opts`.
+ */
+ho_result ho_live_options_set_netns_name(struct ho_live_options *opts, const char *name);
+
+/**
+ * Reads the files `tcp` and `tcp6` of the directory `dir`, laid out like
+ * `/proc/net` (a capture); never through netlink.
+ *
+ * Ownership: `dir` (NUL-terminated UTF-8) is copied; `opts` is borrowed
+ * for the call. Threads: not while another thread uses `opts`.
+ */
+ho_result ho_live_options_set_dir(struct ho_live_options *opts, const char *dir);
+
+/**
+ * Reads the TCP tables `opts` names (IPv4 rows, then IPv6 rows, of the
+ * states asked for) and stores a new table in `*out`. `ho_table_origin`
+ * says which source answered, `ho_table_fallback` why netlink was not used.
+ *
+ * Errors: `HO_NETLINK_*` (sock_diag failed), `HO_NETNS_*` (the namespace
+ * could not be entered), `HO_READ_IO` and `HO_PARSE_*` (`/proc` or files),
+ * `HO_LIVE_NOT_LIVE` (a directory with `HO_SOURCE_NETLINK`); errno in
+ * `ho_last_error_os_code()`.
+ *
+ * Ownership: `opts` is borrowed for the call. On success the caller owns
+ * `*out` (`ho_table_free`); on failure `*out` is left unchanged. Threads:
+ * any thread; one `opts` may serve several threads at once.
+ */
+ho_result ho_table_read(const struct ho_live_options *opts, struct ho_table **out);
+
+/**
+ * Reads both live TCP tables (IPv4 rows, then IPv6 rows) of the calling
+ * thread's network namespace, every state, through netlink or else
+ * `/proc`, and stores a new table in `*out`. A kernel without IPv6 gives
+ * the IPv4 rows alone. As `ho_table_read` with default options.
+ *
+ * Ownership: on success the caller owns `*out` (`ho_table_free`); on
+ * failure `*out` is left unchanged. Threads: any thread; each reads its own
+ * namespace.
+ */
+ho_result ho_table_read_live(struct ho_table **out);
+
+/**
+ * Reads the live TCP tables of the network namespace of process `pid`
+ * from `/proc/<pid>/net/tcp{,6}`, every state, and stores a new table in
+ * `*out`.
+ *
+ * Errors: `HO_READ_IO` (no such process, no permission: errno in
+ * `ho_last_error_os_code()`), `HO_PARSE_*`.
+ *
+ * Ownership: on success the caller owns `*out` (`ho_table_free`); on
+ * failure `*out` is left unchanged. Threads: any thread.
+ */
+ho_result ho_table_read_pid(uint32_t pid, struct ho_table **out);
+
+/**
+ * Reads the files `tcp` and `tcp6` (a missing `tcp6` counts as empty) of
+ * the directory `dir`, laid out like `/proc/net` (a capture, another
+ * mount), and stores a new table in `*out`.
+ *
+ * Errors: `HO_READ_IO`, `HO_PARSE_*`.
+ *
+ * Ownership: `dir` (NUL-terminated UTF-8) is borrowed for the call. On
+ * success the caller owns `*out` (`ho_table_free`); on failure `*out` is
+ * left unchanged. Threads: any thread.
+ */
+ho_result ho_table_read_dir(const char *dir, struct ho_table **out);
 
 /**
  * Decodes the TCP table held in `buf` (`len` bytes: the text of
@@ -342,44 +868,6 @@ ho_result ho_table_parse(const uint8_t *buf, size_t len, uint32_t family, struct
 ho_result ho_table_read_file(const char *path, uint32_t family, struct ho_table **out);
 
 /**
- * Reads both live TCP tables (IPv4 rows, then IPv6 rows) of the calling
- * thread's network namespace and stores a new table in `*out`. A kernel
- * without IPv6 gives the IPv4 rows alone.
- *
- * Errors: `HO_READ_IO` (errno in `ho_last_error_os_code()`), `HO_PARSE_*`.
- *
- * Ownership: on success the caller owns `*out` (`ho_table_free`); on
- * failure `*out` is left unchanged. Threads: any thread; each reads its own
- * namespace.
- */
-ho_result ho_table_read_live(struct ho_table **out);
-
-/**
- * Reads both live TCP tables of the network namespace of process `pid`
- * (`/proc/<pid>/net/tcp{,6}`) and stores a new table in `*out`.
- *
- * Errors: `HO_READ_IO` (no such process, no permission: errno in
- * `ho_last_error_os_code()`), `HO_PARSE_*`.
- *
- * Ownership: on success the caller owns `*out` (`ho_table_free`); on
- * failure `*out` is left unchanged. Threads: any thread.
- */
-ho_result ho_table_read_pid(uint32_t pid, struct ho_table **out);
-
-/**
- * Reads the files `tcp` and `tcp6` (missing `tcp6` counts as empty) in the
- * directory `dir`, laid out like `/proc/net` (a capture, another mount),
- * and stores a new table in `*out`.
- *
- * Errors: `HO_READ_IO`, `HO_PARSE_*`.
- *
- * Ownership: `dir` (NUL-terminated UTF-8) is borrowed for the call. On
- * success the caller owns `*out` (`ho_table_free`); on failure `*out` is
- * left unchanged. Threads: any thread.
- */
-ho_result ho_table_read_dir(const char *dir, struct ho_table **out);
-
-/**
  * The number of rows in `table`; 0 for NULL.
  *
  * Ownership: `table` is borrowed for the call. Threads: a table may be
@@ -397,6 +885,24 @@ size_t ho_table_len(const struct ho_table *table);
  * several threads at once.
  */
 ho_result ho_table_entry(const struct ho_table *table, size_t index, struct ho_entry *out);
+
+/**
+ * Where the rows of `table` came from; `HO_ORIGIN_BUFFER` for NULL.
+ *
+ * Ownership: `table` is borrowed for the call. Threads: a table may be
+ * read from several threads at once.
+ */
+ho_origin ho_table_origin(const struct ho_table *table);
+
+/**
+ * Why a live read did not use netlink, when it fell back to `/proc`
+ * (sock_diag missing or forbidden here); NULL when it did not fall back or
+ * `table` is NULL.
+ *
+ * Ownership: the text belongs to `table` and lives as long as it; do not
+ * free it. Threads: a table may be read from several threads at once.
+ */
+const char *ho_table_fallback(const struct ho_table *table);
 
 /**
  * Prints the rows of `family` (`HO_FAMILY_V4` or `HO_FAMILY_V6`) of

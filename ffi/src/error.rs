@@ -4,14 +4,19 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 
+use halfopen::counters::{CounterError, CounterParseError};
+use halfopen::live::LiveError;
+use halfopen::netns::NetnsError;
 use halfopen::procnet::{ParseError, ReadError};
+use halfopen::sockdiag::{self, DecodeError};
 
 /// The result of every fallible function: `HO_OK` (0) or the error's code.
 ///
-/// Numbers are fixed and never reused: 1-99 for the ABI's own errors,
-/// 100-199 for a malformed TCP table row (one per kind of fault), 200-299
-/// for reading a table. When a call fails, `ho_last_error_message()` gives
-/// the error's text on the same thread.
+/// Numbers are fixed and never reused, one per kind of error of the core
+/// library: 1-99 the ABI's own errors, 100-199 a malformed TCP table row,
+/// 200-299 reading a table, 300-349 netlink sock_diag, 350-399 network
+/// namespaces and live reads, 400-499 the counters. When a call fails,
+/// `ho_last_error_message()` gives the error's text on the same thread.
 ///
 /// cbindgen:prefix-with-name=false
 /// cbindgen:rename-all=None
@@ -34,6 +39,8 @@ pub enum ho_result {
     HO_BUFFER_TOO_SMALL = 5,
     /// An error of a kind this version of the ABI does not know yet.
     HO_UNKNOWN_ERROR = 6,
+    /// A value could not be written as JSON.
+    HO_JSON = 7,
 
     /// A table row has fewer columns than the kernel always prints.
     HO_PARSE_COLUMN_COUNT = 100,
@@ -61,6 +68,54 @@ pub enum ho_result {
     /// Reading a table failed in the operating system (missing file, no
     /// permission); `ho_last_error_os_code()` gives the errno.
     HO_READ_IO = 200,
+
+    /// The sock_diag netlink socket could not be opened.
+    HO_NETLINK_OPEN = 300,
+    /// Sending the netlink request or receiving the answer failed.
+    HO_NETLINK_IO = 301,
+    /// The kernel refused the sock_diag request (errno in
+    /// `ho_last_error_os_code()`).
+    HO_NETLINK_KERNEL = 302,
+    /// A netlink datagram longer than the receive buffer.
+    HO_NETLINK_DATAGRAM_TOO_LONG = 303,
+    /// A socket record of the other family than the one asked for.
+    HO_NETLINK_WRONG_FAMILY = 304,
+    /// A netlink message ends inside a field.
+    HO_NETLINK_DECODE_TRUNCATED = 310,
+    /// A netlink message length that does not fit.
+    HO_NETLINK_DECODE_BAD_LENGTH = 311,
+    /// A netlink message type a sock_diag dump never sends.
+    HO_NETLINK_DECODE_UNEXPECTED_TYPE = 312,
+    /// The kernel reports a netlink overrun (data lost).
+    HO_NETLINK_DECODE_OVERRUN = 313,
+    /// A socket record of an address family other than IPv4 or IPv6.
+    HO_NETLINK_DECODE_UNKNOWN_FAMILY = 314,
+    /// A socket record with a state code the kernel does not define.
+    HO_NETLINK_DECODE_UNKNOWN_STATE = 315,
+
+    /// A network namespace file could not be opened.
+    HO_NETNS_OPEN = 350,
+    /// Entering a network namespace was refused.
+    HO_NETNS_ENTER = 351,
+    /// The thread that enters a network namespace could not be started.
+    HO_NETNS_THREAD = 352,
+    /// A directory of tables was asked to be read through netlink.
+    HO_LIVE_NOT_LIVE = 360,
+
+    /// Reading a counter file failed.
+    HO_COUNTER_IO = 400,
+    /// A sysctl holds something other than a number.
+    HO_COUNTER_BAD_SETTING = 401,
+    /// A sample was not taken after the one before it.
+    HO_COUNTER_RATE = 402,
+    /// A counter value is not an unsigned decimal number.
+    HO_COUNTER_PARSE_BAD_VALUE = 410,
+    /// A counter names line and its values line differ in length.
+    HO_COUNTER_PARSE_COLUMN_MISMATCH = 411,
+    /// A counter names line without its values line.
+    HO_COUNTER_PARSE_MISSING_VALUES = 412,
+    /// A counter file line of the wrong shape.
+    HO_COUNTER_PARSE_MALFORMED = 413,
 }
 
 /// Every error an entry point can meet, before it becomes a code.
@@ -78,8 +133,14 @@ pub(crate) enum Error {
     BufferTooSmall { needed: usize, capacity: usize },
     /// A malformed row of a table in memory.
     Parse(ParseError),
-    /// An error reading a table from a file or the live tables.
+    /// An error reading a table from a file.
     Read(ReadError),
+    /// An error reading the live tables.
+    Live(LiveError),
+    /// An error of the counter sampler.
+    Counter(CounterError),
+    /// A value could not be written as JSON.
+    Json(String),
 }
 
 impl From<ParseError> for Error {
@@ -91,6 +152,18 @@ impl From<ParseError> for Error {
 impl From<ReadError> for Error {
     fn from(e: ReadError) -> Self {
         Error::Read(e)
+    }
+}
+
+impl From<LiveError> for Error {
+    fn from(e: LiveError) -> Self {
+        Error::Live(e)
+    }
+}
+
+impl From<CounterError> for Error {
+    fn from(e: CounterError) -> Self {
+        Error::Counter(e)
     }
 }
 
@@ -108,11 +181,17 @@ impl std::fmt::Display for Error {
             }
             Error::Parse(e) => e.fmt(f),
             Error::Read(e) => e.fmt(f),
+            Error::Live(e) => e.fmt(f),
+            Error::Counter(e) => e.fmt(f),
+            Error::Json(e) => write!(f, "cannot write JSON: {e}"),
         }
     }
 }
 
 /// The code of an error: the one place core's errors meet the ABI's numbers.
+///
+/// Core's error enums are `#[non_exhaustive]`, so each match ends with an
+/// arm for kinds added to core after this version: `HO_UNKNOWN_ERROR`.
 pub(crate) fn map_error(e: &Error) -> ho_result {
     use ho_result::*;
     match e {
@@ -122,10 +201,10 @@ pub(crate) fn map_error(e: &Error) -> ho_result {
         Error::IndexOutOfRange { .. } => HO_INDEX_OUT_OF_RANGE,
         Error::BufferTooSmall { .. } => HO_BUFFER_TOO_SMALL,
         Error::Parse(e) => map_parse(e),
-        Error::Read(ReadError::Parse { source, .. }) => map_parse(source),
-        Error::Read(ReadError::Io { .. }) => HO_READ_IO,
-        // `ReadError` is non-exhaustive: a kind added to core later.
-        Error::Read(_) => HO_UNKNOWN_ERROR,
+        Error::Read(e) => map_read(e),
+        Error::Live(e) => map_live(e),
+        Error::Counter(e) => map_counter(e),
+        Error::Json(_) => HO_JSON,
     }
 }
 
@@ -143,8 +222,139 @@ fn map_parse(e: &ParseError) -> ho_result {
         ParseError::NotText { .. } => HO_PARSE_NOT_TEXT,
         ParseError::Truncated { .. } => HO_PARSE_TRUNCATED,
         ParseError::LineTooLong { .. } => HO_PARSE_LINE_TOO_LONG,
-        // `ParseError` is non-exhaustive: a kind added to core later.
         _ => HO_UNKNOWN_ERROR,
+    }
+}
+
+fn map_read(e: &ReadError) -> ho_result {
+    match e {
+        ReadError::Io { .. } => ho_result::HO_READ_IO,
+        ReadError::Parse { source, .. } => map_parse(source),
+        _ => ho_result::HO_UNKNOWN_ERROR,
+    }
+}
+
+fn map_netlink(e: &sockdiag::Error) -> ho_result {
+    use ho_result::*;
+    match e {
+        sockdiag::Error::Open { .. } => HO_NETLINK_OPEN,
+        sockdiag::Error::Io { .. } => HO_NETLINK_IO,
+        sockdiag::Error::Kernel { .. } => HO_NETLINK_KERNEL,
+        sockdiag::Error::Decode { source, .. } => match source {
+            DecodeError::Truncated { .. } => HO_NETLINK_DECODE_TRUNCATED,
+            DecodeError::BadLength { .. } => HO_NETLINK_DECODE_BAD_LENGTH,
+            DecodeError::UnexpectedType { .. } => HO_NETLINK_DECODE_UNEXPECTED_TYPE,
+            DecodeError::Overrun { .. } => HO_NETLINK_DECODE_OVERRUN,
+            DecodeError::UnknownFamily { .. } => HO_NETLINK_DECODE_UNKNOWN_FAMILY,
+            DecodeError::UnknownState { .. } => HO_NETLINK_DECODE_UNKNOWN_STATE,
+            _ => HO_UNKNOWN_ERROR,
+        },
+        sockdiag::Error::DatagramTooLong { .. } => HO_NETLINK_DATAGRAM_TOO_LONG,
+        sockdiag::Error::WrongFamily { .. } => HO_NETLINK_WRONG_FAMILY,
+        _ => HO_UNKNOWN_ERROR,
+    }
+}
+
+fn map_netns(e: &NetnsError) -> ho_result {
+    match e {
+        NetnsError::Open { .. } => ho_result::HO_NETNS_OPEN,
+        NetnsError::Enter { .. } => ho_result::HO_NETNS_ENTER,
+        NetnsError::Thread { .. } => ho_result::HO_NETNS_THREAD,
+        _ => ho_result::HO_UNKNOWN_ERROR,
+    }
+}
+
+fn map_live(e: &LiveError) -> ho_result {
+    match e {
+        LiveError::Netlink(e) => map_netlink(e),
+        LiveError::Proc(e) => map_read(e),
+        LiveError::Namespace(e) => map_netns(e),
+        LiveError::NotLive { .. } => ho_result::HO_LIVE_NOT_LIVE,
+        _ => ho_result::HO_UNKNOWN_ERROR,
+    }
+}
+
+fn map_counter(e: &CounterError) -> ho_result {
+    use ho_result::*;
+    match e {
+        CounterError::Io { .. } => HO_COUNTER_IO,
+        CounterError::Parse { source, .. } => match source {
+            CounterParseError::BadValue { .. } => HO_COUNTER_PARSE_BAD_VALUE,
+            CounterParseError::ColumnMismatch { .. } => HO_COUNTER_PARSE_COLUMN_MISMATCH,
+            CounterParseError::MissingValues { .. } => HO_COUNTER_PARSE_MISSING_VALUES,
+            CounterParseError::Malformed { .. } => HO_COUNTER_PARSE_MALFORMED,
+            _ => HO_UNKNOWN_ERROR,
+        },
+        CounterError::BadSetting { .. } => HO_COUNTER_BAD_SETTING,
+        CounterError::Table(e) => map_read(e),
+        CounterError::Rate(_) => HO_COUNTER_RATE,
+        CounterError::Netns { source, .. } => map_netns(source),
+        _ => HO_UNKNOWN_ERROR,
+    }
+}
+
+/// Where an error points: its line and field, and the operating system's
+/// error number behind it.
+#[derive(Default)]
+struct Details {
+    line: u64,
+    field: Option<String>,
+    os_code: i32,
+}
+
+fn parse_details(e: &ParseError) -> Details {
+    Details {
+        line: e.line(),
+        field: e.field().map(|f| f.name().to_owned()),
+        os_code: 0,
+    }
+}
+
+fn read_details(e: &ReadError) -> Details {
+    match e {
+        ReadError::Io { source, .. } => os(source),
+        ReadError::Parse { source, .. } => parse_details(source),
+        _ => Details::default(),
+    }
+}
+
+fn os(e: &std::io::Error) -> Details {
+    Details {
+        os_code: e.raw_os_error().unwrap_or(0),
+        ..Details::default()
+    }
+}
+
+fn details(e: &Error) -> Details {
+    match e {
+        Error::Parse(e) => parse_details(e),
+        Error::Read(e) => read_details(e),
+        Error::Live(LiveError::Proc(e)) => read_details(e),
+        Error::Live(LiveError::Namespace(e)) => os(e.io_error()),
+        Error::Live(LiveError::Netlink(e)) => match e {
+            sockdiag::Error::Open { source } | sockdiag::Error::Io { source, .. } => os(source),
+            sockdiag::Error::Kernel { errno, .. } => Details {
+                os_code: *errno,
+                ..Details::default()
+            },
+            sockdiag::Error::Decode { source, .. } => Details {
+                field: Some(source.field().name().to_owned()),
+                ..Details::default()
+            },
+            _ => Details::default(),
+        },
+        Error::Counter(e) => match e {
+            CounterError::Io { source, .. } => os(source),
+            CounterError::Parse { source, .. } => Details {
+                line: source.line(),
+                field: source.field().map(str::to_owned),
+                os_code: 0,
+            },
+            CounterError::Table(e) => read_details(e),
+            CounterError::Netns { source, .. } => os(source.io_error()),
+            _ => Details::default(),
+        },
+        _ => Details::default(),
     }
 }
 
@@ -164,19 +374,12 @@ thread_local! {
 /// Records `e` as this thread's last error and returns its code.
 pub(crate) fn record(e: Error) -> ho_result {
     let code = map_error(&e);
-    let parse = match &e {
-        Error::Parse(p) => Some(p),
-        Error::Read(r) => r.as_parse(),
-        _ => None,
-    };
-    let line = parse.map_or(0, ParseError::line);
-    let field = parse
-        .and_then(ParseError::field)
-        .and_then(|f| CString::new(f.name()).ok());
-    let os_code = match &e {
-        Error::Read(ReadError::Io { source, .. }) => source.raw_os_error().unwrap_or(0),
-        _ => 0,
-    };
+    let Details {
+        line,
+        field,
+        os_code,
+    } = details(&e);
+    let field = field.and_then(|f| CString::new(f).ok());
     let text = e.to_string().replace('\0', "\\0");
     let message = CString::new(text).unwrap_or_default();
     LAST.with(|last| {
@@ -267,7 +470,8 @@ pub extern "C" fn ho_last_error_code() -> ho_result {
 }
 
 /// The line (counting from 1, header included) of the calling thread's last
-/// error when it is about a malformed table row; 0 otherwise.
+/// error when it is about a malformed line of a table or counter file; 0
+/// otherwise.
 ///
 /// Threads: each thread has its own last error.
 #[no_mangle]
@@ -277,9 +481,10 @@ pub extern "C" fn ho_last_error_line() -> u64 {
     }
 }
 
-/// The column (named as the table's header names it: `"rem_address"`,
-/// `"st"`, ...) of the calling thread's last error when it is about one
-/// column of a table row; NULL otherwise.
+/// The field of the calling thread's last error when it is about one: a
+/// table column as the header names it (`"rem_address"`, `"st"`), a counter
+/// (`"TcpExt.SyncookiesSent"`) or a netlink message field
+/// (`"idiag_state"`); NULL otherwise.
 ///
 /// Ownership: the library owns the text; do not free it. It lives as long
 /// as `ho_last_error_message()`'s. Threads: each thread has its own last
@@ -296,8 +501,9 @@ pub extern "C" fn ho_last_error_field() -> *const c_char {
     }
 }
 
-/// The operating system's error number (errno) of the calling thread's last
-/// error when it is an I/O error (`HO_READ_IO`); 0 otherwise.
+/// The operating system's error number (errno) behind the calling thread's
+/// last error (`HO_READ_IO`, `HO_NETLINK_KERNEL`, `HO_NETNS_ENTER`, ...); 0
+/// when there is none.
 ///
 /// Threads: each thread has its own last error.
 #[no_mangle]
@@ -349,6 +555,7 @@ result_names! {
     HO_INDEX_OUT_OF_RANGE,
     HO_BUFFER_TOO_SMALL,
     HO_UNKNOWN_ERROR,
+    HO_JSON,
     HO_PARSE_COLUMN_COUNT,
     HO_PARSE_BAD_HEX,
     HO_PARSE_BAD_DECIMAL,
@@ -361,6 +568,28 @@ result_names! {
     HO_PARSE_TRUNCATED,
     HO_PARSE_LINE_TOO_LONG,
     HO_READ_IO,
+    HO_NETLINK_OPEN,
+    HO_NETLINK_IO,
+    HO_NETLINK_KERNEL,
+    HO_NETLINK_DATAGRAM_TOO_LONG,
+    HO_NETLINK_WRONG_FAMILY,
+    HO_NETLINK_DECODE_TRUNCATED,
+    HO_NETLINK_DECODE_BAD_LENGTH,
+    HO_NETLINK_DECODE_UNEXPECTED_TYPE,
+    HO_NETLINK_DECODE_OVERRUN,
+    HO_NETLINK_DECODE_UNKNOWN_FAMILY,
+    HO_NETLINK_DECODE_UNKNOWN_STATE,
+    HO_NETNS_OPEN,
+    HO_NETNS_ENTER,
+    HO_NETNS_THREAD,
+    HO_LIVE_NOT_LIVE,
+    HO_COUNTER_IO,
+    HO_COUNTER_BAD_SETTING,
+    HO_COUNTER_RATE,
+    HO_COUNTER_PARSE_BAD_VALUE,
+    HO_COUNTER_PARSE_COLUMN_MISMATCH,
+    HO_COUNTER_PARSE_MISSING_VALUES,
+    HO_COUNTER_PARSE_MALFORMED,
 }
 
 fn result_name(code: u32) -> Option<&'static std::ffi::CStr> {

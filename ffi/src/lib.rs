@@ -6,8 +6,11 @@
 //!
 //! - [`error`]: `ho_result`, the one mapping of core's errors to codes, and
 //!   the thread-local last error (`ho_last_error_message`);
-//! - [`table`]: `ho_table`, a decoded TCP table, from a buffer, a file or the
-//!   live tables of a network namespace;
+//! - [`table`]: `ho_table`, a decoded TCP table, from a buffer or a file;
+//! - [`live`]: `ho_live_options` and the reads of the live tables of a
+//!   network namespace (netlink sock_diag or `/proc`);
+//! - [`counters`]: `ho_sampler` and `ho_counter_report`, the kernel's
+//!   counters sampled into rates and alerts;
 //! - [`text`]: strings handed to C, in a caller's buffer or owned by the
 //!   library (`ho_string_free`);
 //! - [`version`]: the library's version.
@@ -35,7 +38,9 @@
 #[macro_use]
 mod macros;
 
+pub mod counters;
 pub mod error;
+pub mod live;
 pub mod table;
 pub mod text;
 pub mod version;

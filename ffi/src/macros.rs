@@ -27,6 +27,19 @@ macro_rules! try_ref {
     };
 }
 
+/// Borrows `*ptr` as a unique reference, or returns
+/// `Err(Error::NullParameter)` naming the argument.
+macro_rules! try_mut {
+    ($ptr:ident) => {
+        // SAFETY: as for `try_ref!`; the documentation forbids concurrent use
+        // of a handle a function changes.
+        match unsafe { $ptr.as_mut() } {
+            Some(r) => r,
+            None => return Err($crate::error::Error::NullParameter(stringify!($ptr))),
+        }
+    };
+}
+
 /// Borrows `len` bytes at `ptr` as a slice, or returns
 /// `Err(Error::NullParameter)` when `ptr` is NULL.
 macro_rules! try_slice {

@@ -58,6 +58,8 @@ passthrough! {
     usize => 0,
     *const c_char => std::ptr::null(),
     ho_result => ho_result::HO_PANIC,
+    crate::table::ho_origin => crate::table::ho_origin::Buffer,
+    f64 => f64::NAN,
 }
 
 /// Runs `body`, turning a panic into the return type's panic value and the

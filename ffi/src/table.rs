@@ -1,11 +1,11 @@
 //! `ho_table`: the decoded rows of a TCP table, from a buffer, a file, or
 //! the live tables of a network namespace.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 
-use halfopen::procnet::{self, Family, NetNs, TcpEntry, TcpState};
+use halfopen::live::Origin;
+use halfopen::procnet::{self, Family, TcpEntry, TcpState};
 
 use crate::error::{ho_result, Error};
 use crate::text;
@@ -17,13 +17,59 @@ use crate::text;
 /// Immutable once made: one table may be read from several threads at once.
 pub struct ho_table {
     entries: Vec<TcpEntry<'static>>,
+    origin: ho_origin,
+    /// Why netlink was not used, when a live read fell back to `/proc`.
+    fallback: Option<CString>,
 }
 
 impl ho_table {
+    /// A table of `entries` read from `origin`.
+    pub(crate) fn new(
+        entries: Vec<TcpEntry<'static>>,
+        origin: ho_origin,
+        fallback: Option<String>,
+    ) -> ho_table {
+        ho_table {
+            entries,
+            origin,
+            fallback: fallback.and_then(|f| CString::new(f).ok()),
+        }
+    }
+
     /// The rows, for the other modules of the ABI.
     #[allow(dead_code)]
     pub(crate) fn entries(&self) -> &[TcpEntry<'static>] {
         &self.entries
+    }
+
+    /// Hands the table to C through `out` (checked non-NULL).
+    pub(crate) fn hand_out(self, out: *mut *mut ho_table) {
+        write_out!(out, Box::into_raw(Box::new(self)));
+    }
+}
+
+/// Where a table's rows came from.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ho_origin {
+    /// A buffer given to `ho_table_parse`.
+    Buffer = 0,
+    /// A netlink sock_diag dump.
+    Netlink = 1,
+    /// The live `/proc/net/tcp{,6}` text of a namespace.
+    Proc = 2,
+    /// Table files (`ho_table_read_file`, a directory laid out like
+    /// `/proc/net`).
+    File = 3,
+}
+
+impl From<Origin> for ho_origin {
+    fn from(origin: Origin) -> ho_origin {
+        match origin {
+            Origin::Netlink => ho_origin::Netlink,
+            Origin::Proc => ho_origin::Proc,
+            Origin::File => ho_origin::File,
+        }
     }
 }
 
@@ -132,10 +178,6 @@ impl From<&TcpEntry<'_>> for ho_entry {
     }
 }
 
-fn hand_out(entries: Vec<TcpEntry<'static>>, out: *mut *mut ho_table) {
-    write_out!(out, Box::into_raw(Box::new(ho_table { entries })));
-}
-
 /// Decodes the TCP table held in `buf` (`len` bytes: the text of
 /// `/proc/net/tcp` or `/proc/net/tcp6`, header optional) and stores a new
 /// table in `*out`.
@@ -163,7 +205,7 @@ pub extern "C" fn ho_table_parse(
         let entries = procnet::parse_table(bytes, family)
             .map(|row| row.map(|e| e.detach()))
             .collect::<Result<Vec<_>, _>>()?;
-        hand_out(entries, out);
+        ho_table::new(entries, ho_origin::Buffer, None).hand_out(out);
         Ok(())
     }
 }
@@ -194,66 +236,8 @@ pub extern "C" fn ho_table_read_file(
         }
         let mut entries = Vec::new();
         reader.for_each(|e| entries.push(e.detach()))?;
-        hand_out(entries, out);
+        ho_table::new(entries, ho_origin::File, None).hand_out(out);
         Ok(())
-    }
-}
-
-fn read_ns(ns: &NetNs, out: *mut *mut ho_table) -> Result<(), Error> {
-    let mut entries = Vec::new();
-    procnet::read_live(ns, |e| entries.push(e.detach()))?;
-    hand_out(entries, out);
-    Ok(())
-}
-
-/// Reads both live TCP tables (IPv4 rows, then IPv6 rows) of the calling
-/// thread's network namespace and stores a new table in `*out`. A kernel
-/// without IPv6 gives the IPv4 rows alone.
-///
-/// Errors: `HO_READ_IO` (errno in `ho_last_error_os_code()`), `HO_PARSE_*`.
-///
-/// Ownership: on success the caller owns `*out` (`ho_table_free`); on
-/// failure `*out` is left unchanged. Threads: any thread; each reads its own
-/// namespace.
-#[no_mangle]
-pub extern "C" fn ho_table_read_live(out: *mut *mut ho_table) -> ho_result {
-    ffi_fn! {
-        check_out!(out);
-        read_ns(&NetNs::Current, out)
-    }
-}
-
-/// Reads both live TCP tables of the network namespace of process `pid`
-/// (`/proc/<pid>/net/tcp{,6}`) and stores a new table in `*out`.
-///
-/// Errors: `HO_READ_IO` (no such process, no permission: errno in
-/// `ho_last_error_os_code()`), `HO_PARSE_*`.
-///
-/// Ownership: on success the caller owns `*out` (`ho_table_free`); on
-/// failure `*out` is left unchanged. Threads: any thread.
-#[no_mangle]
-pub extern "C" fn ho_table_read_pid(pid: u32, out: *mut *mut ho_table) -> ho_result {
-    ffi_fn! {
-        check_out!(out);
-        read_ns(&NetNs::Pid(pid), out)
-    }
-}
-
-/// Reads the files `tcp` and `tcp6` (missing `tcp6` counts as empty) in the
-/// directory `dir`, laid out like `/proc/net` (a capture, another mount),
-/// and stores a new table in `*out`.
-///
-/// Errors: `HO_READ_IO`, `HO_PARSE_*`.
-///
-/// Ownership: `dir` (NUL-terminated UTF-8) is borrowed for the call. On
-/// success the caller owns `*out` (`ho_table_free`); on failure `*out` is
-/// left unchanged. Threads: any thread.
-#[no_mangle]
-pub extern "C" fn ho_table_read_dir(dir: *const c_char, out: *mut *mut ho_table) -> ho_result {
-    ffi_fn! {
-        let dir = try_str!(dir);
-        check_out!(out);
-        read_ns(&NetNs::Dir(PathBuf::from(dir)), out)
     }
 }
 
@@ -291,6 +275,34 @@ pub extern "C" fn ho_table_entry(
         })?;
         write_out!(out, ho_entry::from(entry));
         Ok(())
+    }
+}
+
+/// Where the rows of `table` came from; `HO_ORIGIN_BUFFER` for NULL.
+///
+/// Ownership: `table` is borrowed for the call. Threads: a table may be
+/// read from several threads at once.
+#[no_mangle]
+pub extern "C" fn ho_table_origin(table: *const ho_table) -> ho_origin {
+    ffi_fn! {
+        // SAFETY: NULL or a table from this library, per the documentation.
+        unsafe { table.as_ref() }.map_or(ho_origin::Buffer, |t| t.origin)
+    }
+}
+
+/// Why a live read did not use netlink, when it fell back to `/proc`
+/// (sock_diag missing or forbidden here); NULL when it did not fall back or
+/// `table` is NULL.
+///
+/// Ownership: the text belongs to `table` and lives as long as it; do not
+/// free it. Threads: a table may be read from several threads at once.
+#[no_mangle]
+pub extern "C" fn ho_table_fallback(table: *const ho_table) -> *const c_char {
+    ffi_fn! {
+        // SAFETY: NULL or a table from this library, per the documentation.
+        unsafe { table.as_ref() }
+            .and_then(|t| t.fallback.as_ref())
+            .map_or(std::ptr::null(), |f| f.as_ptr())
     }
 }
 
@@ -472,36 +484,8 @@ mod tests {
             ho_table_parse(TABLE.as_ptr(), TABLE.len(), 0, std::ptr::null_mut()),
             ho_result::HO_NULL_PARAMETER
         );
-        assert_eq!(
-            ho_table_read_live(std::ptr::null_mut()),
-            ho_result::HO_NULL_PARAMETER
-        );
-        assert_eq!(
-            ho_table_read_dir(std::ptr::null(), &mut out),
-            ho_result::HO_NULL_PARAMETER
-        );
         assert_eq!(ho_table_len(std::ptr::null()), 0);
         ho_table_free(std::ptr::null_mut());
-    }
-
-    #[test]
-    fn live_tables_read_like_core_reads_them() {
-        if !std::path::Path::new("/proc/net/tcp").exists() {
-            eprintln!("skipped: no /proc/net/tcp");
-            return;
-        }
-        let mut t = std::ptr::null_mut();
-        assert_eq!(ho_table_read_live(&mut t), ho_result::HO_OK);
-        assert!(!t.is_null());
-        ho_table_free(t);
-        let mut t = std::ptr::null_mut();
-        assert_eq!(
-            ho_table_read_pid(std::process::id(), &mut t),
-            ho_result::HO_OK
-        );
-        ho_table_free(t);
-        assert_eq!(ho_table_read_pid(u32::MAX, &mut t), ho_result::HO_READ_IO);
-        assert_eq!(crate::error::ho_last_error_os_code(), 2);
     }
 
     #[test]
@@ -511,12 +495,12 @@ mod tests {
         assert_eq!(ho_table_format(t, 4, &mut text), ho_result::HO_OK);
         let bytes = unsafe { CStr::from_ptr(text) }.to_bytes().to_vec();
         let back = parse(&bytes, 4).unwrap();
+        assert_eq!(ho_table_len(back), 2);
         let mut a = std::mem::MaybeUninit::<ho_entry>::uninit();
         let mut b = std::mem::MaybeUninit::<ho_entry>::uninit();
-        assert_eq!(ho_table_len(back), 2);
         for i in 0..2 {
-            ho_table_entry(t, i, a.as_mut_ptr());
-            ho_table_entry(back, i, b.as_mut_ptr());
+            assert_eq!(ho_table_entry(t, i, a.as_mut_ptr()), ho_result::HO_OK);
+            assert_eq!(ho_table_entry(back, i, b.as_mut_ptr()), ho_result::HO_OK);
             assert_eq!(unsafe { a.assume_init() }, unsafe { b.assume_init() });
         }
         let mut len = 0;
@@ -525,10 +509,14 @@ mod tests {
             ho_result::HO_BUFFER_TOO_SMALL
         );
         assert_eq!(len, bytes.len());
+        let mut unchanged = text;
         assert_eq!(
-            ho_table_format(t, 0, &mut text),
+            ho_table_format(t, 0, &mut unchanged),
             ho_result::HO_INVALID_ARGUMENT
         );
+        assert_eq!(unchanged, text);
+        assert_eq!(ho_table_origin(t), ho_origin::Buffer);
+        assert!(ho_table_fallback(t).is_null());
         crate::text::ho_string_free(text);
         ho_table_free(back);
         ho_table_free(t);

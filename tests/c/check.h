@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <halfopen.h>
 
 extern int checks_passed;
@@ -14,6 +17,8 @@ extern int checks_failed;
 /* The test groups, one file each. */
 void test_errors(void);
 void test_table(const char *tmpdir);
+void test_live(const char *tmpdir);
+void test_counters(const char *tmpdir);
 
 #define CHECK(cond)                                                            \
   do {                                                                         \

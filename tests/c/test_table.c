@@ -2,8 +2,6 @@
  * formatting; every kind of malformed row. */
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "check.h"
 
@@ -305,28 +303,8 @@ static void test_files(const char *tmpdir) {
   CHECK_RESULT(ho_table_read_dir(dir, NULL), HO_NULL_PARAMETER);
 }
 
-static void test_live(void) {
-  ho_table *t = NULL;
-  CHECK_RESULT(ho_table_read_live(&t), HO_OK);
-  CHECK(t != NULL);
-  ho_table_free(t);
-  t = NULL;
-  CHECK_RESULT(ho_table_read_pid((uint32_t)getpid(), &t), HO_OK);
-  CHECK(t != NULL);
-  ho_table_free(t);
-  t = NULL;
-  CHECK_RESULT(ho_table_read_pid(0xFFFFFFF0u, &t), HO_READ_IO);
-  CHECK(ho_last_error_os_code() == ENOENT);
-  CHECK(t == NULL);
-  CHECK_RESULT(ho_table_read_live(NULL), HO_NULL_PARAMETER);
-  CHECK_RESULT(ho_table_read_pid(1, NULL), HO_NULL_PARAMETER);
-  CHECK(ho_table_len(NULL) == 0);
-  ho_table_free(NULL);
-}
-
 void test_table(const char *tmpdir) {
   test_rows();
   test_malformed();
   test_files(tmpdir);
-  test_live();
 }
