@@ -1,25 +1,37 @@
 """Type stubs of the native module ``halfopen._native``."""
 
 import os
-from ipaddress import IPv4Address, IPv6Address
-from typing import Any, Final, Literal, Optional, Sequence, Union, final
+from datetime import timedelta
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import Any, Final, Iterable, Iterator, Literal, Optional, Sequence, Union, final, overload
 
 __all__ = [
+    "AllowlistError",
+    "Block",
+    "BlockError",
+    "BlockSet",
     "CounterError",
     "CounterSampler",
     "Error",
     "NetlinkError",
     "ParseError",
+    "PrefixError",
     "SourceError",
+    "SyncDiff",
     "TCP_STATES",
     "TcpEntry",
     "__version__",
+    "monotonic_ms",
     "parse",
     "parse_file",
     "read_live",
 ]
 
 __version__: Final[str]
+
+_Network = Union[IPv4Network, IPv6Network]
+_PrefixLike = Union[str, IPv4Network, IPv6Network, IPv4Address, IPv6Address]
+_Seconds = Union[int, float, timedelta]
 
 TCP_STATES: Final[list[str]]
 """The names of every TCP state, in code order (``TCP_STATES[code - 1]``)."""
@@ -37,6 +49,20 @@ class SourceError(Error, ValueError):
     """A live source asked of something it cannot read, for example netlink
     asked to read a directory of captured tables.
     """
+
+class BlockError(Error):
+    """The block set refused a block: it is full, or the TTL is zero."""
+
+class AllowlistError(BlockError):
+    """A prefix that overlaps the allowlist cannot be blocked; ``.prefix`` and ``.allowed`` name both."""
+
+    prefix: _Network
+    allowed: _Network
+
+class PrefixError(Error, ValueError):
+    """Text that is neither an IP prefix (``198.18.0.0/15``) nor an address; ``.text`` holds it."""
+
+    text: Optional[str]
 
 class ParseError(Error, ValueError):
     """A TCP table row that does not follow the kernel's format.
@@ -189,3 +215,160 @@ class CounterSampler:
         """
     def report_json(self) -> str:
         """The counter report as JSON text, as core writes it."""
+
+def monotonic_ms() -> int:
+    """The monotonic clock the block set runs on, in milliseconds
+    (``time.monotonic_ns() // 10**6``).
+    """
+
+@final
+class Block:
+    """One blocked prefix, as of when it was read from the set.
+
+    Instants (``expires``, ``first_seen``, ``last_seen``) are milliseconds of
+    the monotonic clock the set runs on.
+    """
+
+    @property
+    def prefix(self) -> _Network:
+        """The blocked prefix (``IPv4Network`` or ``IPv6Network``)."""
+    @property
+    def expires(self) -> int:
+        """When the block ends (monotonic milliseconds)."""
+    @property
+    def reason(self) -> str:
+        """Why the prefix is blocked."""
+    @property
+    def first_seen(self) -> int:
+        """When the prefix was first seen in this block (monotonic milliseconds)."""
+    @property
+    def last_seen(self) -> int:
+        """When the prefix was last seen (monotonic milliseconds)."""
+    @property
+    def strikes(self) -> int:
+        """Which offence this is (1 for the first; repeat offences last longer)."""
+    def remaining(self, now: Optional[int] = None) -> float:
+        """_Seconds left at ``now`` (default: the monotonic clock), never negative."""
+    def to_dict(self) -> dict[str, Any]:
+        """The block as a dict of plain values (the prefix as a string)."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class SyncDiff:
+    """What changed in a block set since the firewall was last told: prefixes
+    to add, timeouts to refresh and prefixes to remove. Render it with
+    :meth:`BlockSet.render`.
+    """
+
+    @property
+    def now(self) -> int:
+        """The instant the diff was taken (monotonic milliseconds)."""
+    @property
+    def add(self) -> list[tuple[_Network, float]]:
+        """New prefixes, each with its timeout in seconds."""
+    @property
+    def refresh(self) -> list[tuple[_Network, float]]:
+        """Prefixes whose block was extended, each with its new timeout in seconds."""
+    @property
+    def remove(self) -> list[tuple[_Network, str]]:
+        """Prefixes to remove, each with why: ``"expired"``, ``"released"`` or
+        ``"absorbed"`` (a wider block now covers it).
+        """
+    def is_empty(self) -> bool:
+        """True when nothing changed."""
+    def __len__(self) -> int: ...
+
+@final
+class BlockSet:
+    """The prefixes currently blocked, each until its TTL runs out.
+
+    Blocks are disjoint: adding a prefix inside a blocked one extends the
+    covering block; adding one that covers blocks absorbs them. A prefix
+    blocked again soon after its block ended gets a longer TTL (``ttl``
+    times ``escalation`` per repeat, at most ``max_ttl``). Prefixes that
+    overlap the ``allowlist`` are never blocked (``halfopen.AllowlistError``).
+
+    Durations are seconds or ``datetime.timedelta``; instants (``now``) are
+    monotonic milliseconds, the monotonic clock when omitted. ``len(set)`` is
+    the number of blocks, iterating yields :class:`Block` objects (IPv4
+    first, in address order), and ``x in set`` is true for a prefix or
+    address inside a block.
+    """
+
+    def __new__(
+        cls,
+        *,
+        ttl: Optional[_Seconds] = None,
+        escalation: int = 2,
+        max_ttl: Optional[_Seconds] = None,
+        strike_memory: Optional[_Seconds] = None,
+        capacity: int = 65536,
+        allowlist: Optional[Iterable[_PrefixLike]] = None,
+    ) -> "BlockSet": ...
+    @property
+    def ttl(self) -> float:
+        """The TTL of a first offence, in seconds."""
+    @property
+    def allowlist(self) -> list[_Network]:
+        """The allowlisted prefixes."""
+    def add(
+        self,
+        prefix: _PrefixLike,
+        reason: str = "",
+        ttl: Optional[_Seconds] = None,
+        *,
+        now: Optional[int] = None,
+    ) -> Block:
+        """Blocks ``prefix`` for ``ttl`` (default: the set's; escalated for
+        repeat offences) and returns the block now holding it. Raises
+        ``halfopen.AllowlistError`` for a prefix that overlaps the allowlist
+        and ``halfopen.BlockError`` when the set is full.
+        """
+    def expire(self, now: Optional[int] = None) -> list[Block]:
+        """Ends the blocks whose time is up at ``now`` and returns them."""
+    def release(self, prefix: _PrefixLike, *, now: Optional[int] = None) -> Optional[Block]:
+        """Ends the block of exactly ``prefix`` now; returns it, or ``None``."""
+    def release_all(self, *, now: Optional[int] = None) -> list[Block]:
+        """Ends every block now and returns them."""
+    def allow(self, prefix: _PrefixLike, *, now: Optional[int] = None) -> list[Block]:
+        """Adds ``prefix`` to the allowlist and releases the blocks that overlap it."""
+    def get(self, prefix: _PrefixLike) -> Optional[Block]:
+        """The block of exactly ``prefix``, or ``None``."""
+    def covering(self, prefix: _PrefixLike) -> Optional[Block]:
+        """The block covering ``prefix`` (or address), or ``None``."""
+    def blocks(self) -> list[Block]:
+        """The blocks, IPv4 first, in address order."""
+    def elements(self, now: Optional[int] = None) -> list[tuple[_Network, float]]:
+        """The prefixes a firewall should hold at ``now``, each with its
+        remaining timeout in seconds.
+        """
+    def diff(self, now: Optional[int] = None) -> SyncDiff:
+        """The changes since the firewall was last told, as of ``now``;
+        afterwards the set counts the firewall as up to date.
+        """
+    def mark_synced(self, now: Optional[int] = None) -> None:
+        """Counts the firewall as holding exactly the set's elements at ``now``."""
+    @overload
+    def render(
+        self,
+        format: Literal["nft", "ipset"] = "nft",
+        diff: Optional[SyncDiff] = None,
+        *,
+        now: Optional[int] = None,
+    ) -> str:
+        """Renders for a firewall: ``"nft"`` (an ``nft -f -`` batch),
+        ``"ipset"`` (an ``ipset restore`` batch) or ``"firewalld"``
+        (``firewall-cmd`` argument lists). Without ``diff``, the full state at
+        ``now``; with one, the incremental batch for it.
+        """
+    @overload
+    def render(
+        self,
+        format: Literal["firewalld"],
+        diff: Optional[SyncDiff] = None,
+        *,
+        now: Optional[int] = None,
+    ) -> list[list[str]]: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Block]: ...
+    def __contains__(self, key: object, /) -> bool: ...

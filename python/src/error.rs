@@ -9,6 +9,7 @@
 
 use std::ffi::CStr;
 
+use halfopen::blockset::BlockError as CoreBlockError;
 use halfopen::counters::{CounterError as CoreCounterError, CounterParseError};
 use halfopen::live::LiveError;
 use halfopen::netns::NetnsError;
@@ -84,6 +85,26 @@ pyo3::create_exception!(
     "The kernel's counters could not be sampled: a setting that is not a number, or a sample older than the previous one."
 );
 
+pyo3::create_exception!(
+    halfopen,
+    BlockError,
+    Error,
+    "The block set refused a block: it is full, or the TTL is zero."
+);
+
+pyo3::create_exception!(
+    halfopen,
+    AllowlistError,
+    BlockError,
+    "A prefix that overlaps the allowlist cannot be blocked; ``.prefix`` and ``.allowed`` name both."
+);
+
+static PREFIX_ERROR: DualException = DualException::new(
+    "PrefixError",
+    c"Text that is neither an IP prefix (``198.18.0.0/15``) nor an address; ``.text`` holds it.",
+    &["text"],
+);
+
 static PARSE_ERROR: DualException = DualException::new(
     "ParseError",
     c"A TCP table row that does not follow the kernel's format.\n\n\
@@ -104,7 +125,10 @@ static SOURCE_ERROR: DualException = DualException::new(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("Error", py.get_type::<Error>())?;
+    m.add("AllowlistError", py.get_type::<AllowlistError>())?;
+    m.add("BlockError", py.get_type::<BlockError>())?;
     m.add("CounterError", py.get_type::<CounterError>())?;
+    m.add("PrefixError", PREFIX_ERROR.get(py)?)?;
     m.add("NetlinkError", py.get_type::<NetlinkError>())?;
     m.add("ParseError", PARSE_ERROR.get(py)?)?;
     m.add("SourceError", SOURCE_ERROR.get(py)?)?;
@@ -125,6 +149,8 @@ pub enum CoreError {
     Live(LiveError),
     /// The kernel's counters could not be sampled.
     Counter(CoreCounterError),
+    /// The block set refused a block.
+    Block(CoreBlockError),
 }
 
 /// The newtype through which core's errors become Python exceptions.
@@ -155,6 +181,12 @@ impl From<CoreCounterError> for PyHoError {
     }
 }
 
+impl From<CoreBlockError> for PyHoError {
+    fn from(e: CoreBlockError) -> Self {
+        PyHoError(CoreError::Block(e))
+    }
+}
+
 impl From<PyHoError> for PyErr {
     fn from(e: PyHoError) -> PyErr {
         Python::attach(|py| match e.0 {
@@ -178,8 +210,19 @@ impl From<PyHoError> for PyErr {
             | CoreError::Counter(e @ CoreCounterError::Rate(_)) => {
                 CounterError::new_err(e.to_string())
             }
+            CoreError::Block(CoreBlockError::Allowlisted { prefix, allowed }) => {
+                let message = format!("{prefix} overlaps the allowlisted {allowed}");
+                let made = (|| -> PyResult<PyErr> {
+                    let value = py.get_type::<AllowlistError>().call1((message,))?;
+                    value.setattr("prefix", crate::net::network(py, prefix)?)?;
+                    value.setattr("allowed", crate::net::network(py, allowed)?)?;
+                    Ok(PyErr::from_value(value))
+                })();
+                made.unwrap_or_else(|failed| failed)
+            }
             // The enums are non-exhaustive: a variant core adds later is
             // still an Error, with core's message.
+            CoreError::Block(e) => BlockError::new_err(e.to_string()),
             CoreError::Live(e) => Error::new_err(e.to_string()),
             CoreError::Counter(e) => CounterError::new_err(e.to_string()),
         })
@@ -312,4 +355,16 @@ fn os_error_message(
         None => ty.call1((errno, message)),
     };
     made.map(PyErr::from_value).unwrap_or_else(|failed| failed)
+}
+
+/// A `halfopen.PrefixError` for `text` that is no prefix.
+pub fn prefix_error(py: Python<'_>, text: &str) -> PyErr {
+    let shown = halfopen::procnet::Snippet::new(text.as_bytes());
+    let made = (|| -> PyResult<PyErr> {
+        let ty = PREFIX_ERROR.get(py)?;
+        let value = ty.call1((format!("not an IP prefix or address: {:?}", shown.as_str()),))?;
+        value.setattr("text", text)?;
+        Ok(PyErr::from_value(value))
+    })();
+    made.unwrap_or_else(|failed| failed)
 }

@@ -10,13 +10,24 @@
 //!
 //! - `error`: the exception hierarchy and the one mapping from core's errors;
 //! - `procnet`: the TCP table parser (`parse`, `parse_file`, `read_live`);
-//! - `counters`: the kernel's counters (`CounterSampler`).
+//! - `counters`: the kernel's counters (`CounterSampler`);
+//! - `blockset`: the TTL block set and its firewall renderers;
+//! - `net`: prefixes, addresses and times between Python and core.
 
 use pyo3::prelude::*;
 
+pub mod blockset;
 pub mod counters;
 pub mod error;
+pub mod net;
 pub mod procnet;
+
+/// The monotonic clock the block set runs on, in milliseconds
+/// (``time.monotonic_ns() // 10**6``).
+#[pyfunction]
+fn monotonic_ms(py: Python<'_>) -> PyResult<u64> {
+    net::monotonic_ms(py)
+}
 
 /// The native module `halfopen._native`.
 #[pymodule]
@@ -25,5 +36,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error::register(m)?;
     procnet::register(m)?;
     counters::register(m)?;
+    blockset::register(m)?;
+    m.add_function(wrap_pyfunction!(monotonic_ms, m)?)?;
     Ok(())
 }
