@@ -55,7 +55,13 @@ fn bench(c: &mut Criterion) {
 
     let mut parse = c.benchmark_group("counters/parse");
     parse.bench_function("halfopen_three", |b| {
-        b.iter(|| black_box(ours_three(black_box(SNMP), black_box(SNMP6), black_box(DEV))))
+        b.iter(|| {
+            black_box(ours_three(
+                black_box(SNMP),
+                black_box(SNMP6),
+                black_box(DEV),
+            ))
+        })
     });
     parse.bench_function("procfs_three", |b| {
         b.iter(|| {

@@ -18,9 +18,23 @@
 //!     "signs": ["unanswered", "no_completed_handshake"],
 //!     "evidence": {...}, "verdict": "block", "reason": "..."
 //!   }, ...],
-//!   "tree": {"nodes": 4700, "node_cap": 262144, "overflow": 0, "dropped": 0}
+//!   "tree": {"nodes": 4700, "node_cap": 262144, "overflow": 0, "dropped": 0},
+//!   // With the kernel's counters (Report::with_counters), also:
+//!   "counters": {"monotonic_secs": 12.5, "unix_ms": 1764097200000,
+//!                "counters": {"TcpExt.SyncookiesSent": 90210, ...},
+//!                "interfaces": [{"name": "eth0", "rx_bytes": 1, ...}]},
+//!   "rates": {"interval_secs": 5.0, "until_secs": 12.5,
+//!             "counters": {"TcpExt.SyncookiesSent": 1804.2, ...}, "interfaces": [...]},
+//!   "alerts": [{"kind": "syn_flood", "counter": "TcpExt.SyncookiesSent",
+//!               "rate": 1804.2, "message": "..."}, ...],
+//!   "settings": {"tcp_syncookies": 1, "tcp_max_syn_backlog": 2048, ...},
+//!   "notes": [{"setting": "net.ipv4.tcp_syncookies", "value": 1, "text": "..."}, ...],
+//!   "undercount": [{"reason": "cookies_sent", "rate": 1804.2}, ...]
 //! }
 //! ```
+//!
+//! The counter fields are left out when the report has no counters; see
+//! [`crate::counters`] for their meaning.
 //!
 //! Fields are only ever added, never renamed or removed. Prefixes are listed
 //! by `half_open`, largest first, then by prefix.
@@ -31,6 +45,7 @@ use std::net::{IpAddr, SocketAddr};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::counters::{Alert, CounterReport, Rates, SettingNote, Settings, UndercountReason};
 use crate::prefix_tree::{PrefixTree, Sample, TreeBuilder};
 use crate::procnet::{Family, TcpEntry};
 use crate::signs::{Evidence, HostContext, Signs};
@@ -175,6 +190,26 @@ pub struct Report {
     pub prefixes: Vec<PrefixReport>,
     /// Prefix tree size and what the node cap left out.
     pub tree: TreeStats,
+    /// The kernel's counters at the latest sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counters: Option<crate::counters::Sample>,
+    /// The counters' rates per second between the last two samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<Rates>,
+    /// The counters' alerts: spikes that name the counter, full queues,
+    /// the table undercounting, SYN cookies off during a flood.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<Vec<Alert>>,
+    /// The sysctls that decide what the half-open table can show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+    /// What the settings mean for the half-open table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Vec<SettingNote>>,
+    /// Why the half-open table shows fewer SYNs than arrive (empty when
+    /// it shows them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undercount: Option<Vec<UndercountReason>>,
 }
 
 fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], ConfigError> {
@@ -306,7 +341,50 @@ impl Report {
                 overflow: trees.iter().map(|t| t.overflow()).sum(),
                 dropped: trees.iter().map(|t| t.dropped()).sum(),
             },
+            counters: None,
+            rates: None,
+            alerts: None,
+            settings: None,
+            notes: None,
+            undercount: None,
         })
+    }
+
+    /// The report with the kernel's counters added: the latest sample,
+    /// the rates, the alerts, the settings with their notes and why the
+    /// table undercounts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::counters::{Counter, Sample, Sampler};
+    /// use halfopen::procnet::NetNs;
+    /// use halfopen::report::Report;
+    /// use halfopen::snapshot::Snapshot;
+    /// use halfopen::verdict::Config;
+    /// use std::time::Duration;
+    /// let mut sampler = Sampler::new(NetNs::Current, 10);
+    /// for (t, v) in [(1, 0), (2, 900)] {
+    ///     let mut s = Sample::empty(Duration::from_secs(t));
+    ///     s.counters.set(Counter::SyncookiesSent, v);
+    ///     sampler.push(s)?;
+    /// }
+    /// let report = Report::build(&Snapshot::new(), &Config::default())?
+    ///     .with_counters(sampler.report_with(None, Vec::new()));
+    /// let json = report.to_json();
+    /// assert!(json.contains(r#""rates":{"interval_secs":1.0"#));
+    /// assert!(json.contains(r#""kind":"syn_flood","counter":"TcpExt.SyncookiesSent""#));
+    /// assert_eq!(Report::from_json(&json)?, report);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_counters(mut self, c: CounterReport) -> Report {
+        self.counters = c.counters;
+        self.rates = c.rates;
+        self.alerts = Some(c.alerts);
+        self.settings = c.settings;
+        self.notes = Some(c.notes);
+        self.undercount = Some(c.undercount);
+        self
     }
 
     /// [`Report::build`] on a snapshot of `entries`.

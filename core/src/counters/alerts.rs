@@ -4,7 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::names::Counter;
 use super::rates::{History, Rates};
@@ -18,7 +18,7 @@ use super::settings::{ListenerQueue, Settings};
 /// use halfopen::counters::AlertKind;
 /// assert_eq!(AlertKind::PingFlood.to_string(), "ping_flood");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     /// SYN cookies sent or SYNs dropped at a rate far over the baseline.
@@ -73,7 +73,7 @@ impl fmt::Display for AlertKind {
 /// assert!(!rule.fires(40.0, None));         // under the floor
 /// assert!(rule.fires(60.0, None));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SpikeRule {
     /// The counter watched.
     pub counter: Counter,
@@ -102,7 +102,7 @@ impl SpikeRule {
 /// let kinds: Vec<_> = rules.spikes.iter().filter(|r| r.counter == Counter::TcpOutRsts).map(|r| r.kind).collect();
 /// assert_eq!(kinds, [AlertKind::PortScan]);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRules {
     /// One rule per watched counter.
     pub spikes: Vec<SpikeRule>,
@@ -165,21 +165,21 @@ impl Default for AlertRules {
 /// assert_eq!(a.counter, Some(Counter::SyncookiesSent));
 /// assert!(a.message.contains("TcpExt.SyncookiesSent"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// What it is about.
     pub kind: AlertKind,
     /// The counter that spiked.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter: Option<Counter>,
     /// The counter's rate per second.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<f64>,
     /// The counter's baseline rate per second.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<f64>,
     /// The listener it is about.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listener: Option<SocketAddr>,
     /// A sentence for people.
     pub message: String,
@@ -225,7 +225,7 @@ impl Alert {
 /// let r = UndercountReason::CookiesSent { rate: 120.0 };
 /// assert!(r.to_string().contains("no half-open entry"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum UndercountReason {
     /// `tcp_syncookies` = 2: no SYN leaves an entry.

@@ -291,6 +291,14 @@ impl serde::Serialize for Counter {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Counter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let key = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Counter::from_key(&key)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown counter {key:?}")))
+    }
+}
+
 /// One value per [`Counter`], each absent when the kernel does not print
 /// the counter (an older kernel, a kernel without IPv6).
 ///
@@ -335,6 +343,17 @@ impl<T: Copy> PerCounter<T> {
     }
 }
 
+impl<'de, T: Copy + serde::Deserialize<'de>> serde::Deserialize<'de> for PerCounter<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<Counter, T>::deserialize(deserializer)?;
+        let mut out = PerCounter([None; Counter::COUNT]);
+        for (c, v) in map {
+            out.set(c, v);
+        }
+        Ok(out)
+    }
+}
+
 impl<T: Copy + serde::Serialize> serde::Serialize for PerCounter<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -360,6 +379,24 @@ mod tests {
             assert_eq!(Counter::find(c.section(), c.name()), Some(c));
             assert_eq!(Counter::ALL[c.index()], c);
         }
+    }
+
+    #[test]
+    fn per_counter_json_round_trips_and_refuses_unknown_keys() {
+        let mut v: PerCounter<u64> = PerCounter::default();
+        v.set(Counter::Icmp6InEchos, 3);
+        v.set(Counter::SyncookiesSent, u64::MAX);
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(
+            json,
+            r#"{"TcpExt.SyncookiesSent":18446744073709551615,"Icmp6.InEchos":3}"#
+        );
+        assert_eq!(serde_json::from_str::<PerCounter<u64>>(&json).unwrap(), v);
+        let e = serde_json::from_str::<PerCounter<u64>>(r#"{"Tcp.Nope":1}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown counter \"Tcp.Nope\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Parsers of `/proc/net/netstat`, `/proc/net/snmp`, `/proc/net/snmp6` and
 //! `/proc/net/dev`, keeping only the counters halfopen samples.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::CounterParseError;
 use super::names::{Counter, PerCounter, Section};
@@ -175,7 +175,7 @@ pub fn parse_snmp6(text: &str, out: &mut PerCounter<u64>) -> Result<(), CounterP
 /// let lo = InterfaceCounters { name: "lo".into(), rx_bytes: 10, rx_packets: 1, tx_bytes: 10, tx_packets: 1 };
 /// assert_eq!(lo.rx_bytes, lo.tx_bytes);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InterfaceCounters {
     /// The interface's name.
     pub name: String,

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::RateError;
 use super::names::{Counter, PerCounter};
@@ -71,7 +71,7 @@ impl Delta {
 /// let r = InterfaceRates { name: "eth0".into(), rx_bytes: 1e6, rx_packets: 1e3, tx_bytes: 0.0, tx_packets: 0.0 };
 /// assert!(r.rx_bytes > r.rx_packets);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InterfaceRates {
     /// The interface's name.
     pub name: String,
@@ -106,7 +106,7 @@ pub struct InterfaceRates {
 /// assert_eq!(r.get(Counter::SyncookiesSent), Some(500.0));
 /// # Ok::<(), halfopen::counters::RateError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rates {
     /// The seconds between the two samples.
     pub interval_secs: f64,
@@ -117,10 +117,10 @@ pub struct Rates {
     /// Each interface's rates, in the later sample's order.
     pub interfaces: Vec<InterfaceRates>,
     /// Counters that started again from zero between the samples.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resets: Vec<Counter>,
     /// Counters that wrapped between the samples.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wraps: Vec<Counter>,
 }
 

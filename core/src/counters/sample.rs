@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::error::{CounterError, CounterParseError};
 use super::names::PerCounter;
@@ -51,6 +51,11 @@ fn secs<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
 
+fn from_secs<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let secs = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+}
+
 /// The counters of one namespace at one moment.
 ///
 /// Serializes as `{"monotonic_secs", "unix_ms", "counters": {key: value},
@@ -66,10 +71,14 @@ fn secs<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 /// let json = serde_json::to_string(&s).unwrap();
 /// assert!(json.contains("\"TcpExt.SyncookiesSent\":40"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     /// When the sample was taken, on [`monotonic`]'s clock.
-    #[serde(rename = "monotonic_secs", serialize_with = "secs")]
+    #[serde(
+        rename = "monotonic_secs",
+        serialize_with = "secs",
+        deserialize_with = "from_secs"
+    )]
     pub at: Duration,
     /// When the sample was taken, in milliseconds since the Unix epoch.
     pub unix_ms: u64,

@@ -1,7 +1,7 @@
 //! The sampler: samples a namespace every few seconds, keeps the last ones
 //! and reports counters, rates and alerts.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::alerts::{Alert, AlertRules, UndercountReason};
 use super::error::CounterError;
@@ -21,7 +21,7 @@ use crate::procnet::NetNs;
 /// let r = CounterReport::default();
 /// assert_eq!(serde_json::to_string(&r.alerts).unwrap(), "[]");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CounterReport {
     /// The latest sample.
     pub counters: Option<Sample>,
@@ -170,5 +170,62 @@ impl Sampler {
             listeners,
             undercount,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::counters::{Counter, InterfaceCounters};
+    use std::time::Duration;
+
+    #[test]
+    fn report_json_round_trips() {
+        let mut s = Sampler::new(NetNs::Dir("/nonexistent".into()), 4);
+        for (t, v) in [(1, 0u64), (3, 1000)] {
+            let mut x = Sample::empty(Duration::from_secs(t));
+            x.unix_ms = 1_764_000_000_000 + t * 1000;
+            x.counters.set(Counter::IcmpInEchos, v);
+            x.counters.set(Counter::SyncookiesSent, 2 * v);
+            x.interfaces.push(InterfaceCounters {
+                name: "att0".into(),
+                rx_bytes: 64 * v,
+                rx_packets: v,
+                tx_bytes: 0,
+                tx_packets: 0,
+            });
+            s.push(x).unwrap();
+        }
+        let settings = Settings {
+            tcp_syncookies: Some(1),
+            tcp_max_syn_backlog: Some(512),
+            somaxconn: Some(4096),
+            tcp_synack_retries: Some(5),
+        };
+        let q = ListenerQueue {
+            local: "198.19.1.1:80".parse().unwrap(),
+            backlog: 16,
+            accept_queue: 0,
+            half_open: 16,
+        };
+        let r = s.report_with(Some(settings), vec![q]);
+        let kinds: Vec<_> = r.alerts.iter().map(|a| (a.kind, a.counter)).collect();
+        use crate::counters::AlertKind::*;
+        assert_eq!(
+            kinds,
+            [
+                (SynFlood, Some(Counter::SyncookiesSent)),
+                (PingFlood, Some(Counter::IcmpInEchos)),
+                (QueueFull, None),
+                (TableUndercounts, None),
+            ]
+        );
+        assert_eq!(r.undercount.len(), 2);
+        assert_eq!(r.notes.len(), 4);
+        let json = serde_json::to_string(&r).unwrap();
+        let back: CounterReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        // A directory without TCP tables reports no listeners, not an error.
+        assert!(s.report().unwrap().listeners.is_empty());
     }
 }

@@ -13,7 +13,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::CounterError;
 use crate::procnet::{read_live, NetNs, ReadError, Snippet, TcpEntry, TcpState};
@@ -28,7 +28,7 @@ use crate::procnet::{read_live, NetNs, ReadError, Snippet, TcpEntry, TcpState};
 /// let s = Settings { tcp_syncookies: Some(0), ..Settings::default() };
 /// assert!(s.notes().iter().any(|n| n.text.contains("SYN cookies are off")));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     /// `net.ipv4.tcp_syncookies`: 0 off, 1 when a SYN queue overflows, 2 always.
     pub tcp_syncookies: Option<u32>,
@@ -51,10 +51,10 @@ pub struct Settings {
 /// assert_eq!(n.setting, "net.ipv4.tcp_synack_retries");
 /// assert!(n.text.contains("63 s"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingNote {
     /// The sysctl's dotted name.
-    pub setting: &'static str,
+    pub setting: String,
     /// Its value.
     pub value: u32,
     /// What the value means.
@@ -145,14 +145,14 @@ impl Settings {
                 other => format!("unknown value {other}"),
             };
             notes.push(SettingNote {
-                setting: SYSCTLS[0].0,
+                setting: SYSCTLS[0].0.to_owned(),
                 value: v,
                 text,
             });
         }
         if let Some(v) = self.tcp_max_syn_backlog {
             notes.push(SettingNote {
-                setting: SYSCTLS[1].0,
+                setting: SYSCTLS[1].0.to_owned(),
                 value: v,
                 text: format!(
                     "with SYN cookies off a listener drops SYNs from unproven peers once its SYN \
@@ -163,7 +163,7 @@ impl Settings {
         }
         if let Some(v) = self.somaxconn {
             notes.push(SettingNote {
-                setting: SYSCTLS[2].0,
+                setting: SYSCTLS[2].0.to_owned(),
                 value: v,
                 text: format!(
                     "listen() backlogs are capped at {v}; a listener's SYN queue and accept \
@@ -174,7 +174,7 @@ impl Settings {
         if let Some(v) = self.tcp_synack_retries {
             let life = (1u64 << (v.min(32) + 1)) - 1;
             notes.push(SettingNote {
-                setting: SYSCTLS[3].0,
+                setting: SYSCTLS[3].0.to_owned(),
                 value: v,
                 text: format!(
                     "a half-open entry lives about {life} s ({v} SYN-ACK retries, backing off \
@@ -237,7 +237,7 @@ fn read_in_netns(pid: u32) -> Result<Settings, CounterError> {
 /// assert!(q.syn_queue_full());
 /// assert!(!q.accept_queue_full());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListenerQueue {
     /// The listener's local address.
     pub local: SocketAddr,
