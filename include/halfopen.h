@@ -24,6 +24,16 @@
 #define HALFOPEN_VERSION_PATCH 0
 
 /**
+ * The longest prefix text with its NUL (`"ffff:...:ffff/128"`).
+ */
+#define HO_PREFIX_TEXT_MAX 48
+
+/**
+ * The longest block reason with its NUL: core keeps at most 200 bytes.
+ */
+#define HO_REASON_MAX 256
+
+/**
  * Every TCP state, as a mask for `ho_live_options_set_states`: bit
  * `1 << code` stands for the state of that kernel code.
  */
@@ -40,7 +50,8 @@
  * Numbers are fixed and never reused, one per kind of error of the core
  * library: 1-99 the ABI's own errors, 100-199 a malformed TCP table row,
  * 200-299 reading a table, 300-349 netlink sock_diag, 350-399 network
- * namespaces and live reads, 400-499 the counters. When a call fails,
+ * namespaces and live reads, 400-499 the counters, 500-599 report
+ * configs, 600-699 the block set, 700-799 firewall renderers. When a call fails,
  * `ho_last_error_message()` gives the error's text on the same thread.
  *
  */
@@ -80,7 +91,8 @@ enum ho_result
    */
   HO_UNKNOWN_ERROR = 6,
   /**
-   * A value could not be written as JSON.
+   * Text that is not the JSON expected, or a value that cannot be
+   * written as JSON.
    */
   HO_JSON = 7,
   /**
@@ -221,12 +233,103 @@ enum ho_result
    * A counter file line of the wrong shape.
    */
   HO_COUNTER_PARSE_MALFORMED = 413,
+  /**
+   * A config gives no prefix level for a family.
+   */
+  HO_CONFIG_LEVELS_EMPTY = 500,
+  /**
+   * A config's prefix level is longer than its family's addresses.
+   */
+  HO_CONFIG_LEVEL_TOO_LONG = 501,
+  /**
+   * A config's share is not between 0 and 1.
+   */
+  HO_CONFIG_SHARE = 502,
+  /**
+   * A config's minimum block length is longer than its family's
+   * addresses.
+   */
+  HO_CONFIG_MIN_BLOCK_LEN = 503,
+  /**
+   * The prefix overlaps the block set's allowlist.
+   */
+  HO_BLOCK_ALLOWLISTED = 600,
+  /**
+   * The block set holds as many blocks as it may.
+   */
+  HO_BLOCK_FULL = 601,
+  /**
+   * A block with a zero TTL.
+   */
+  HO_BLOCK_ZERO_TTL = 602,
+  /**
+   * A table, set, chain or zone name the firewall tools would not take.
+   */
+  HO_FIREWALL_BAD_NAME = 700,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum ho_result ho_result;
 #else
 typedef uint32_t ho_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What adding a prefix did.
+ */
+enum ho_added_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A new block (possibly absorbing blocks inside it).
+   */
+  HO_ADDED_KIND_NEW = 0,
+  /**
+   * The prefix was blocked already; its block now lasts longer.
+   */
+  HO_ADDED_KIND_EXTENDED = 1,
+  /**
+   * A blocked prefix covers it; that block now lasts longer.
+   */
+  HO_ADDED_KIND_COVERED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ho_added_kind ho_added_kind;
+#else
+typedef uint32_t ho_added_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * An address family.
+ */
+enum ho_family
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Either: taken from the first row's address width.
+   */
+  HO_FAMILY_ANY = 0,
+  /**
+   * IPv4 (`/proc/net/tcp`).
+   */
+  HO_FAMILY_V4 = 4,
+  /**
+   * IPv6 (`/proc/net/tcp6`).
+   */
+  HO_FAMILY_V6 = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ho_family ho_family;
+#else
+typedef uint32_t ho_family;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -272,31 +375,31 @@ typedef uint32_t ho_alert_kind;
 #endif // __cplusplus
 
 /**
- * An address family.
+ * What to do with a reported prefix.
  */
-enum ho_family
+enum ho_verdict
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * Either: taken from the first row's address width.
+   * Block it.
    */
-  HO_FAMILY_ANY = 0,
+  HO_VERDICT_BLOCK = 0,
   /**
-   * IPv4 (`/proc/net/tcp`).
+   * Keep an eye on it; do not block (yet).
    */
-  HO_FAMILY_V4 = 4,
+  HO_VERDICT_WATCH = 1,
   /**
-   * IPv6 (`/proc/net/tcp6`).
+   * Leave it alone (allowlisted).
    */
-  HO_FAMILY_V6 = 6,
+  HO_VERDICT_ALLOW = 2,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
-typedef enum ho_family ho_family;
+typedef enum ho_verdict ho_verdict;
 #else
-typedef uint32_t ho_family;
+typedef uint32_t ho_verdict;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -365,12 +468,113 @@ typedef uint32_t ho_source;
 #endif // __cplusplus
 
 /**
+ * Which firewall a renderer writes for.
+ */
+enum ho_firewall_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * nftables: one `nft -f` batch, an atomic transaction.
+   */
+  HO_FIREWALL_KIND_NFT = 0,
+  /**
+   * ipset: an `ipset restore` script.
+   */
+  HO_FIREWALL_KIND_IPSET = 1,
+  /**
+   * firewalld: `firewall-cmd` commands, one per line.
+   */
+  HO_FIREWALL_KIND_FIREWALLD = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ho_firewall_kind ho_firewall_kind;
+#else
+typedef uint32_t ho_firewall_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A spoof or reflection sign; a prefix's signs are a bit set with bit
+ * `1 << sign` for each.
+ */
+enum ho_sign
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Source ports below 1024: our SYN-ACKs hit third parties' servers.
+   */
+  HO_SIGN_WELL_KNOWN_SOURCE_PORT = 0,
+  /**
+   * Source addresses walked in order.
+   */
+  HO_SIGN_SEQUENTIAL_WALK = 1,
+  /**
+   * SYN-ACKs retransmitted: nobody at those addresses answers.
+   */
+  HO_SIGN_UNANSWERED = 2,
+  /**
+   * No established connection from the prefix while real clients exist.
+   */
+  HO_SIGN_NO_COMPLETED_HANDSHAKE = 3,
+  /**
+   * Concentrated on one listening port.
+   */
+  HO_SIGN_SINGLE_PORT = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ho_sign ho_sign;
+#else
+typedef uint32_t ho_sign;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A set of blocked IPv4 and IPv6 prefixes, each until it expires, with
+ * strikes and TTL escalation for repeat offenders. The prefixes are always
+ * disjoint: a covering block absorbs those inside it.
+ *
+ * Created by `ho_blockset_new` (or `ho_blockset_load`), freed by
+ * `ho_blockset_free`. Every function that takes a non-const pointer
+ * changes it: one thread at a time; const functions may run on several
+ * threads at once while none changes it.
+ */
+typedef struct ho_blockset ho_blockset;
+
+/**
+ * What a report selects and how it judges: prefix levels per family,
+ * thresholds, the allowlist, the sign rules.
+ *
+ * Created by `ho_config_new` (the defaults) or `ho_config_from_json`,
+ * changed by the `ho_config_set_*` functions and `ho_config_allow`, freed
+ * by `ho_config_free`. Not to be changed while another thread uses it;
+ * several threads may build reports with one config at once.
+ */
+typedef struct ho_config ho_config;
+
+/**
  * What the counters say at one moment: the latest sample, the rates since
  * the one before, alerts, settings, listener queues, and why the half-open
  * table undercounts. Made by `ho_sampler_report`, freed by
  * `ho_counter_report_free`; immutable, so several threads may read one.
  */
 typedef struct ho_counter_report ho_counter_report;
+
+/**
+ * A firewall renderer and its settings (table, set and chain names).
+ *
+ * Created by `ho_firewall_new` (default names: table `halfopen`, sets
+ * `blocked4`/`blocked6` for nftables, `halfopen4`/`halfopen6` for ipset and
+ * firewalld) or the `ho_firewall_new_*_named` functions; freed by
+ * `ho_firewall_free`. Rendering only reads it: several threads may render
+ * with one renderer at once.
+ */
+typedef struct ho_firewall ho_firewall;
 
 /**
  * What a live read reads: a source, a namespace and the states to keep.
@@ -384,6 +588,15 @@ typedef struct ho_counter_report ho_counter_report;
 typedef struct ho_live_options ho_live_options;
 
 /**
+ * A report: the prefixes that explain the half-open entries of a table,
+ * with their counts, signs, verdicts and reasons.
+ *
+ * Made by `ho_report_new` or `ho_report_read`, freed by `ho_report_free`.
+ * Immutable: several threads may read one report at once.
+ */
+typedef struct ho_report ho_report;
+
+/**
  * Samples one network namespace's counters (`/proc/net/netstat`, `snmp`,
  * `snmp6`, `dev`) and keeps the last samples.
  *
@@ -394,6 +607,14 @@ typedef struct ho_live_options ho_live_options;
 typedef struct ho_sampler ho_sampler;
 
 /**
+ * What changed in a block set since the firewall was last told: elements
+ * to add, timeouts to refresh, elements to remove. Made by
+ * `ho_blockset_sync_diff`, rendered by `ho_firewall_render_sync`, freed by
+ * `ho_sync_diff_free`. Immutable: may be shared between threads.
+ */
+typedef struct ho_sync_diff ho_sync_diff;
+
+/**
  * The decoded rows of one or more TCP tables.
  *
  * Created by `ho_table_parse`, `ho_table_read_file`, `ho_table_read_live`,
@@ -401,6 +622,105 @@ typedef struct ho_sampler ho_sampler;
  * Immutable once made: one table may be read from several threads at once.
  */
 typedef struct ho_table ho_table;
+
+/**
+ * The block set's settings, a plain value the caller owns: fill it with
+ * `ho_block_config_default`, change fields, pass it to `ho_blockset_new`.
+ */
+typedef struct ho_block_config {
+  /**
+   * The TTL of a first block when the caller gives none (milliseconds).
+   */
+  uint64_t default_ttl_ms;
+  /**
+   * Each repeat offence within `strike_memory_ms` multiplies the TTL by
+   * this (0 and 1: no escalation).
+   */
+  uint32_t escalation_factor;
+  /**
+   * No block lasts longer (milliseconds).
+   */
+  uint64_t max_ttl_ms;
+  /**
+   * How long an ended block is remembered for escalation (milliseconds).
+   */
+  uint64_t strike_memory_ms;
+  /**
+   * The most blocks held; adding more is `HO_BLOCK_FULL`.
+   */
+  size_t capacity;
+  /**
+   * The most strike memories held; the oldest are forgotten first.
+   */
+  size_t memory_capacity;
+} ho_block_config;
+
+/**
+ * The outcome of `ho_blockset_add`, filled in on success.
+ */
+typedef struct ho_added {
+  /**
+   * What happened.
+   */
+  ho_added_kind kind;
+  /**
+   * When the (new, extended or covering) block ends, on the caller's
+   * clock, in milliseconds.
+   */
+  uint64_t expires_ms;
+  /**
+   * For a new block, which offence it is (1 for the first); 0 otherwise.
+   */
+  uint32_t strikes;
+  /**
+   * For a new block, how many blocks it absorbed; 0 otherwise.
+   */
+  size_t absorbed;
+} ho_added;
+
+/**
+ * One block, copied out by `ho_blockset_block`: a plain value the caller
+ * owns, with its strings inline.
+ */
+typedef struct ho_block {
+  /**
+   * `HO_FAMILY_V4` or `HO_FAMILY_V6`.
+   */
+  ho_family family;
+  /**
+   * The network address in network byte order (4 bytes for IPv4, the
+   * other 12 zero; 16 for IPv6).
+   */
+  uint8_t addr[16];
+  /**
+   * The prefix length in bits.
+   */
+  uint8_t prefix_len;
+  /**
+   * The prefix as NUL-terminated text (`"198.18.5.0/24"`).
+   */
+  char text[HO_PREFIX_TEXT_MAX];
+  /**
+   * Why it was blocked, NUL-terminated (at most 200 bytes of text).
+   */
+  char reason[HO_REASON_MAX];
+  /**
+   * When the block ends (caller's clock, milliseconds).
+   */
+  uint64_t expires_ms;
+  /**
+   * When the prefix was first seen in this block.
+   */
+  uint64_t first_seen_ms;
+  /**
+   * When the prefix (or one inside it) was last seen.
+   */
+  uint64_t last_seen_ms;
+  /**
+   * Which offence this block is: 1 for the first.
+   */
+  uint32_t strikes;
+} ho_block;
 
 /**
  * One alert of a counter report, filled in by `ho_counter_report_alert`.
@@ -429,6 +749,60 @@ typedef struct ho_alert {
    */
   const char *message;
 } ho_alert;
+
+/**
+ * One reported prefix, filled in by `ho_report_prefix`.
+ */
+typedef struct ho_prefix {
+  /**
+   * `HO_FAMILY_V4` or `HO_FAMILY_V6`.
+   */
+  ho_family family;
+  /**
+   * The network address in network byte order: 4 bytes for IPv4 (the
+   * other 12 are 0), 16 for IPv6.
+   */
+  uint8_t addr[16];
+  /**
+   * The prefix length in bits.
+   */
+  uint8_t prefix_len;
+  /**
+   * The prefix as text (`"198.18.5.0/24"`). Borrowed from the report:
+   * valid until `ho_report_free`.
+   */
+  const char *text;
+  /**
+   * Half-open entries the prefix is reported for (its own minus those of
+   * reported prefixes inside it).
+   */
+  uint64_t half_open;
+  /**
+   * Distinct source addresses among them.
+   */
+  uint64_t sources;
+  /**
+   * All half-open entries inside the prefix.
+   */
+  uint64_t total_half_open;
+  /**
+   * ESTABLISHED connections from inside the prefix.
+   */
+  uint64_t established;
+  /**
+   * The signs, bit `1 << sign` per `ho_sign`; `ho_sign_name` names them.
+   */
+  uint32_t signs;
+  /**
+   * What to do.
+   */
+  ho_verdict verdict;
+  /**
+   * Why, for people. Borrowed from the report: valid until
+   * `ho_report_free`.
+   */
+  const char *reason;
+} ho_prefix;
 
 /**
  * One row of a TCP table, every fixed column decoded (the kernel's trailing
@@ -504,6 +878,194 @@ typedef struct ho_entry {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Fills `*out` with the default settings: 10 minutes TTL, doubling per
+ * repeat offence up to 7 days, strikes remembered for a day, 65536 blocks.
+ *
+ * Ownership: `*out` is the caller's. Threads: any thread.
+ */
+ho_result ho_block_config_default(struct ho_block_config *out);
+
+/**
+ * Stores a new, empty block set with the settings `*config` in `*out`.
+ *
+ * Ownership: `config` is read during the call only. On success the caller
+ * owns `*out` (`ho_blockset_free`). Threads: any thread.
+ */
+ho_result ho_blockset_new(const struct ho_block_config *config, struct ho_blockset **out);
+
+/**
+ * Frees a block set. NULL does nothing.
+ *
+ * Ownership: `set` is invalid after this call. Threads: no other thread
+ * may use it during or after this call.
+ */
+void ho_blockset_free(struct ho_blockset *set);
+
+/**
+ * Blocks `prefix` (`"198.18.5.0/24"`, or one address) for `ttl_ms`
+ * milliseconds from `now_ms` (0: the set's default TTL), escalated for a
+ * repeat offence; fills `*out` with what happened.
+ *
+ * Errors: `HO_INVALID_ARGUMENT` (no address or prefix),
+ * `HO_BLOCK_ALLOWLISTED`, `HO_BLOCK_FULL`.
+ *
+ * Ownership: `prefix` and `reason` (NUL-terminated UTF-8; the reason is
+ * copied, at most 200 bytes of it) are borrowed for the call. Threads: one
+ * thread at a time per set.
+ */
+ho_result ho_blockset_add(struct ho_blockset *set,
+                          const char *prefix,
+                          const char *reason,
+                          uint64_t ttl_ms,
+                          uint64_t now_ms,
+                          struct ho_added *out);
+
+/**
+ * Blocks every prefix of `report` whose verdict is block, each with its
+ * reason, for `ttl_ms` from `now_ms` (0: the set's default TTL), and
+ * stores in `*out_added` how many prefixes it blocked (new, extended or
+ * covered).
+ *
+ * Errors: the first `HO_BLOCK_*` error stops the call; the prefixes
+ * blocked before it stay blocked.
+ *
+ * Ownership: `report` is borrowed for the call. Threads: one thread at a
+ * time per set; the report may be shared.
+ */
+ho_result ho_blockset_add_report(struct ho_blockset *set,
+                                 const struct ho_report *report,
+                                 uint64_t ttl_ms,
+                                 uint64_t now_ms,
+                                 size_t *out_added);
+
+/**
+ * Ends every block whose time is up at `now_ms` and stores how many ended
+ * in `*out_expired`.
+ *
+ * Threads: one thread at a time per set.
+ */
+ho_result ho_blockset_expire(struct ho_blockset *set, uint64_t now_ms, size_t *out_expired);
+
+/**
+ * Ends the block of exactly `prefix` now (its strikes are remembered);
+ * `*out_released` tells whether there was one.
+ *
+ * Errors: `HO_INVALID_ARGUMENT` (no address or prefix).
+ *
+ * Threads: one thread at a time per set.
+ */
+ho_result ho_blockset_release(struct ho_blockset *set,
+                              const char *prefix,
+                              uint64_t now_ms,
+                              bool *out_released);
+
+/**
+ * Ends every block now and stores how many ended in `*out_released`.
+ *
+ * Threads: one thread at a time per set.
+ */
+ho_result ho_blockset_release_all(struct ho_blockset *set, uint64_t now_ms, size_t *out_released);
+
+/**
+ * Allowlists `prefix` from now on: the blocks overlapping it end now
+ * (their number in `*out_released`) and no block will overlap it again.
+ *
+ * Errors: `HO_INVALID_ARGUMENT` (no address or prefix).
+ *
+ * Threads: one thread at a time per set.
+ */
+ho_result ho_blockset_allow(struct ho_blockset *set,
+                            const char *prefix,
+                            uint64_t now_ms,
+                            size_t *out_released);
+
+/**
+ * The number of blocks in `set`; 0 for NULL.
+ *
+ * Threads: while no thread changes the set.
+ */
+size_t ho_blockset_len(const struct ho_blockset *set);
+
+/**
+ * Copies block `index` (from 0; IPv4 blocks first, in address order) into
+ * `*out`. Walking all blocks by index costs O(n) per call.
+ *
+ * Errors: `HO_INDEX_OUT_OF_RANGE`.
+ *
+ * Ownership: `*out` is the caller's, strings inline. Threads: while no
+ * thread changes the set.
+ */
+ho_result ho_blockset_block(const struct ho_blockset *set, size_t index, struct ho_block *out);
+
+/**
+ * Copies the block that covers address or prefix `prefix` into `*out` and
+ * sets `*out_found`; `*out` is left alone when none does.
+ *
+ * Errors: `HO_INVALID_ARGUMENT` (no address or prefix).
+ *
+ * Threads: while no thread changes the set.
+ */
+ho_result ho_blockset_lookup(const struct ho_blockset *set,
+                             const char *prefix,
+                             struct ho_block *out,
+                             bool *out_found);
+
+/**
+ * Stores in `*out` what changed since the last diff (or
+ * `ho_blockset_mark_synced`) at `now_ms`, and counts the firewall as told:
+ * render the diff and apply it.
+ *
+ * Ownership: on success the caller owns `*out` (`ho_sync_diff_free`),
+ * which does not borrow from the set. Threads: one thread at a time per
+ * set.
+ */
+ho_result ho_blockset_sync_diff(struct ho_blockset *set,
+                                uint64_t now_ms,
+                                struct ho_sync_diff **out);
+
+/**
+ * Counts the firewall as holding exactly the set's live blocks at
+ * `now_ms`, as after applying a full render (`ho_firewall_render_full`).
+ *
+ * Threads: one thread at a time per set.
+ */
+ho_result ho_blockset_mark_synced(struct ho_blockset *set, uint64_t now_ms);
+
+/**
+ * Forgets what the firewall was told, so the next diff adds every block
+ * again (after the firewall lost its state).
+ *
+ * Threads: one thread at a time per set.
+ */
+ho_result ho_blockset_forget_synced(struct ho_blockset *set);
+
+/**
+ * Counts of a diff: elements to add, to refresh and to remove. Any out
+ * pointer must be non-NULL.
+ *
+ * Threads: any thread.
+ */
+ho_result ho_sync_diff_counts(const struct ho_sync_diff *diff,
+                              size_t *out_add,
+                              size_t *out_refresh,
+                              size_t *out_remove);
+
+/**
+ * True when the diff changes nothing (or `diff` is NULL).
+ *
+ * Threads: any thread.
+ */
+bool ho_sync_diff_is_empty(const struct ho_sync_diff *diff);
+
+/**
+ * Frees a diff. NULL does nothing.
+ *
+ * Ownership: `diff` is invalid after this call. Threads: no other thread
+ * may use it during or after this call.
+ */
+void ho_sync_diff_free(struct ho_sync_diff *diff);
 
 /**
  * Stores in `*out` a new sampler of the caller's network namespace that
@@ -699,6 +1261,141 @@ int32_t ho_last_error_os_code(void);
 const char *ho_result_name(uint32_t code);
 
 /**
+ * Stores a renderer for `kind` (a `ho_firewall_kind`) with the default
+ * names in `*out`.
+ *
+ * Errors: `HO_INVALID_ARGUMENT` for a number that is no kind.
+ *
+ * Ownership: on success the caller owns `*out` (`ho_firewall_free`).
+ * Threads: any thread.
+ */
+ho_result ho_firewall_new(uint32_t kind, struct ho_firewall **out);
+
+/**
+ * Stores an nftables renderer with these names in `*out`: the `inet`
+ * table, its IPv4 and IPv6 sets, and its chain.
+ *
+ * Errors: `HO_FIREWALL_BAD_NAME` for a name nft would not take unquoted
+ * (a letter, then letters, digits, `_` or `-`, at most 31).
+ *
+ * Ownership: the names (NUL-terminated) are copied. On success the caller
+ * owns `*out` (`ho_firewall_free`). Threads: any thread.
+ */
+ho_result ho_firewall_new_nft_named(const char *table,
+                                    const char *set4,
+                                    const char *set6,
+                                    const char *chain,
+                                    struct ho_firewall **out);
+
+/**
+ * Stores an ipset renderer with these set names in `*out`.
+ *
+ * Errors: `HO_FIREWALL_BAD_NAME`.
+ *
+ * Ownership: the names (NUL-terminated) are copied. On success the caller
+ * owns `*out` (`ho_firewall_free`). Threads: any thread.
+ */
+ho_result ho_firewall_new_ipset_named(const char *set4, const char *set6, struct ho_firewall **out);
+
+/**
+ * Stores a firewalld renderer with these ipset names and zone in `*out`.
+ *
+ * Errors: `HO_FIREWALL_BAD_NAME`.
+ *
+ * Ownership: the names (NUL-terminated) are copied. On success the caller
+ * owns `*out` (`ho_firewall_free`). Threads: any thread.
+ */
+ho_result ho_firewall_new_firewalld_named(const char *set4,
+                                          const char *set6,
+                                          const char *zone,
+                                          struct ho_firewall **out);
+
+/**
+ * Makes the rendered rules also drop SYNs from source ports below 1024
+ * (reflection backscatter) when `on`; nftables and firewalld only
+ * (`HO_INVALID_ARGUMENT` for ipset).
+ *
+ * Threads: not while another thread renders with `fw`.
+ */
+ho_result ho_firewall_set_drop_privileged_source_syn(struct ho_firewall *fw, bool on);
+
+/**
+ * Frees a renderer. NULL does nothing.
+ *
+ * Ownership: `fw` is invalid after this call. Threads: no other thread may
+ * use it during or after this call.
+ */
+void ho_firewall_free(struct ho_firewall *fw);
+
+/**
+ * Renders the whole state: every live block of `set` at `now_ms` with its
+ * remaining time as its timeout, plus (nftables, ipset) the table, sets and
+ * rules, replacing what the firewall held. Stores the text in `*out`.
+ * After applying it, call `ho_blockset_mark_synced`.
+ *
+ * Ownership: `fw` and `set` are borrowed for the call. On success the
+ * caller owns `*out` (`ho_string_free`). Threads: while no thread changes
+ * `set`.
+ */
+ho_result ho_firewall_render_full(const struct ho_firewall *fw,
+                                  const struct ho_blockset *set,
+                                  uint64_t now_ms,
+                                  char **out);
+
+/**
+ * As `ho_firewall_render_full`, into the caller's buffer `buf` of
+ * `capacity` bytes, NUL-terminated; `*out_len` receives the length without
+ * the NUL, also when the result is `HO_BUFFER_TOO_SMALL` (then nothing is
+ * copied; a NULL `buf` with `capacity` 0 asks for the length).
+ *
+ * Ownership: `buf` is the caller's. Threads: while no thread changes `set`.
+ */
+ho_result ho_firewall_render_full_into(const struct ho_firewall *fw,
+                                       const struct ho_blockset *set,
+                                       uint64_t now_ms,
+                                       char *buf,
+                                       size_t capacity,
+                                       size_t *out_len);
+
+/**
+ * Renders the changes of `diff` (taken from `set` by
+ * `ho_blockset_sync_diff`): removals, timeout refreshes, additions, as one
+ * batch. Stores the text in `*out`; empty when the diff is.
+ *
+ * Ownership: `fw`, `diff` and `set` are borrowed for the call. On success
+ * the caller owns `*out` (`ho_string_free`). Threads: while no thread
+ * changes `set`.
+ */
+ho_result ho_firewall_render_sync(const struct ho_firewall *fw,
+                                  const struct ho_sync_diff *diff,
+                                  const struct ho_blockset *set,
+                                  char **out);
+
+/**
+ * As `ho_firewall_render_sync`, into the caller's buffer `buf` of
+ * `capacity` bytes; see `ho_firewall_render_full_into`.
+ *
+ * Ownership: `buf` is the caller's. Threads: while no thread changes `set`.
+ */
+ho_result ho_firewall_render_sync_into(const struct ho_firewall *fw,
+                                       const struct ho_sync_diff *diff,
+                                       const struct ho_blockset *set,
+                                       char *buf,
+                                       size_t capacity,
+                                       size_t *out_len);
+
+/**
+ * Renders the one-time setup a firewall needs before any block: for
+ * firewalld, the ipsets and the rules that drop their sources; for
+ * nftables and ipset, the full render already creates what it needs, so
+ * the text is empty. Stores the text in `*out`.
+ *
+ * Ownership: on success the caller owns `*out` (`ho_string_free`).
+ * Threads: any thread.
+ */
+ho_result ho_firewall_render_setup(const struct ho_firewall *fw, char **out);
+
+/**
  * Stores new options in `*out`: the default source (`HO_SOURCE_AUTO`), the
  * caller's namespace, every state.
  *
@@ -835,6 +1532,228 @@ ho_result ho_table_read_pid(uint32_t pid, struct ho_table **out);
  * left unchanged. Threads: any thread.
  */
 ho_result ho_table_read_dir(const char *dir, struct ho_table **out);
+
+/**
+ * Stores a config with the defaults in `*out`: levels /32, /24, /16 for
+ * IPv4 and /128, /64, /48, /32 for IPv6, at least 50 entries and 1% of the
+ * half-open entries for a prefix to be reported, loopback and link-local
+ * allowlisted.
+ *
+ * Ownership: on success the caller owns `*out` (`ho_config_free`).
+ * Threads: any thread.
+ */
+ho_result ho_config_new(struct ho_config **out);
+
+/**
+ * Stores in `*out` a config read from JSON text: an object with any of
+ * the fields of core's `Config` (`levels_v4`, `min_entries`, `allowlist`,
+ * `signs`, ...); fields left out keep their defaults. The config is checked
+ * when a report is built.
+ *
+ * Errors: `HO_JSON` for text that is not such an object.
+ *
+ * Ownership: `json` (NUL-terminated UTF-8) is borrowed for the call. On
+ * success the caller owns `*out` (`ho_config_free`). Threads: any thread.
+ */
+ho_result ho_config_from_json(const char *json, struct ho_config **out);
+
+/**
+ * Stores the config as JSON (the form `ho_config_from_json` reads) in
+ * `*out`.
+ *
+ * Ownership: on success the caller owns `*out` (`ho_string_free`).
+ * Threads: any thread, while no other thread changes the config.
+ */
+ho_result ho_config_json(const struct ho_config *config, char **out);
+
+/**
+ * Frees a config. NULL does nothing.
+ *
+ * Ownership: `config` is invalid after this call. Threads: no other
+ * thread may use it during or after this call.
+ */
+void ho_config_free(struct ho_config *config);
+
+/**
+ * Sets the IPv4 prefix levels (lengths, e.g. {32, 24, 16}) the report
+ * aggregates at; checked when a report is built (`HO_CONFIG_*`).
+ *
+ * Ownership: `levels` (`len` bytes) is copied. Threads: not while another
+ * thread uses `config`.
+ */
+ho_result ho_config_set_levels_v4(struct ho_config *config, const uint8_t *levels_ptr, size_t len);
+
+/**
+ * Sets the IPv6 prefix levels (e.g. {128, 64, 48, 32}); as
+ * `ho_config_set_levels_v4`.
+ *
+ * Ownership: `levels` (`len` bytes) is copied. Threads: not while another
+ * thread uses `config`.
+ */
+ho_result ho_config_set_levels_v6(struct ho_config *config, const uint8_t *levels_ptr, size_t len);
+
+/**
+ * Sets the thresholds: a prefix is reported when it explains at least
+ * `min_entries` half-open entries and at least `min_share` (0 to 1) of
+ * all of them. The share is checked when a report is built
+ * (`HO_CONFIG_SHARE`).
+ *
+ * Threads: not while another thread uses `config`.
+ */
+ho_result ho_config_set_thresholds(struct ho_config *config,
+                                   uint64_t min_entries,
+                                   double min_share);
+
+/**
+ * Sets the shortest prefixes that may be blocked (default /16 and /48):
+ * shorter ones are watched. Checked when a report is built
+ * (`HO_CONFIG_MIN_BLOCK_LEN`).
+ *
+ * Threads: not while another thread uses `config`.
+ */
+ho_result ho_config_set_min_block_len(struct ho_config *config, uint8_t v4, uint8_t v6);
+
+/**
+ * Adds `cidr` (`"203.0.113.0/24"`, or one address) to the allowlist:
+ * prefixes inside it are allowed, prefixes covering it watched, never
+ * blocked.
+ *
+ * Errors: `HO_INVALID_ARGUMENT` for text that is no address or prefix.
+ *
+ * Ownership: `cidr` (NUL-terminated) is borrowed for the call. Threads:
+ * not while another thread uses `config`.
+ */
+ho_result ho_config_allow(struct ho_config *config, const char *cidr);
+
+/**
+ * Empties the allowlist, the defaults (loopback, link-local) included.
+ *
+ * Threads: not while another thread uses `config`.
+ */
+ho_result ho_config_clear_allowlist(struct ho_config *config);
+
+/**
+ * Sets whether a prefix with ESTABLISHED connections is only watched
+ * (default true), and whether a thin prefix (its entries spread too thinly
+ * over its sub-prefixes) may be blocked (default false).
+ *
+ * Threads: not while another thread uses `config`.
+ */
+ho_result ho_config_set_rules(struct ho_config *config, bool protect_established, bool block_thin);
+
+/**
+ * Sets the most prefix tree nodes a report builds (memory bound; entries
+ * past it are counted as dropped) and how many top sources it lists.
+ *
+ * Threads: not while another thread uses `config`.
+ */
+ho_result ho_config_set_limits(struct ho_config *config, size_t node_cap, size_t top_sources);
+
+/**
+ * Builds the report of `table` under `config` and stores it in `*out`.
+ *
+ * Errors: `HO_CONFIG_*` when the config is invalid.
+ *
+ * Ownership: `table` and `config` are borrowed for the call; the report
+ * does not borrow from them. On success the caller owns `*out`
+ * (`ho_report_free`). Threads: any thread.
+ */
+ho_result ho_report_new(const struct ho_table *table,
+                        const struct ho_config *config,
+                        struct ho_report **out);
+
+/**
+ * Reads the live tables `opts` names and builds their report under
+ * `config` in one pass, without keeping the rows; stores it in `*out`.
+ *
+ * Errors: those of `ho_table_read` and `ho_report_new`.
+ *
+ * Ownership: `opts` and `config` are borrowed for the call. On success the
+ * caller owns `*out` (`ho_report_free`). Threads: any thread.
+ */
+ho_result ho_report_read(const struct ho_live_options *opts,
+                         const struct ho_config *config,
+                         struct ho_report **out);
+
+/**
+ * All half-open entries (SYN_RECV) the report counted; 0 for NULL.
+ *
+ * Threads: any thread.
+ */
+uint64_t ho_report_half_open(const struct ho_report *report);
+
+/**
+ * The entries a prefix needed to be reported in this report; 0 for NULL.
+ *
+ * Threads: any thread.
+ */
+uint64_t ho_report_threshold(const struct ho_report *report);
+
+/**
+ * The number of reported prefixes, most half-open entries first; 0 for
+ * NULL.
+ *
+ * Threads: any thread.
+ */
+size_t ho_report_prefix_count(const struct ho_report *report);
+
+/**
+ * Fills `*out` with reported prefix `index` (from 0; prefixes are listed
+ * by half-open entries, most first).
+ *
+ * Errors: `HO_INDEX_OUT_OF_RANGE`.
+ *
+ * Ownership: `out->text` and `out->reason` belong to `report` and stay
+ * valid until `ho_report_free(report)`. Threads: any thread.
+ */
+ho_result ho_report_prefix(const struct ho_report *report, size_t index, struct ho_prefix *out);
+
+/**
+ * Stores the whole report as compact JSON in `*out`: exactly the text of
+ * core's `Report::to_json` (fields `half_open`, `by_state`, `listeners`,
+ * `sources`, `threshold`, `host`, `prefixes`, `tree`, ...).
+ *
+ * Ownership: on success the caller owns `*out` (`ho_string_free`).
+ * Threads: any thread.
+ */
+ho_result ho_report_json(const struct ho_report *report, char **out);
+
+/**
+ * As `ho_report_json`, into the caller's buffer `buf` of `capacity`
+ * bytes, NUL-terminated; `*out_len` receives the length without the NUL,
+ * also when the result is `HO_BUFFER_TOO_SMALL` (then nothing is copied;
+ * a NULL `buf` with `capacity` 0 asks for the length).
+ *
+ * Ownership: `buf` is the caller's. Threads: any thread.
+ */
+ho_result ho_report_json_into(const struct ho_report *report,
+                              char *buf,
+                              size_t capacity,
+                              size_t *out_len);
+
+/**
+ * Frees a report. NULL does nothing.
+ *
+ * Ownership: `report` and every string it lent are invalid after this
+ * call. Threads: no other thread may use it during or after this call.
+ */
+void ho_report_free(struct ho_report *report);
+
+/**
+ * The name of sign `sign` (a `ho_sign`: the bit's index, as in reports'
+ * JSON, e.g. `"sequential_walk"`), or NULL for a number that is no sign.
+ *
+ * Ownership: a static string; never free it. Threads: any thread.
+ */
+const char *ho_sign_name(uint32_t sign);
+
+/**
+ * The name of verdict `verdict` (`"block"`, `"watch"`, `"allow"`), or NULL
+ * for a number that is no `ho_verdict`.
+ *
+ * Ownership: a static string; never free it. Threads: any thread.
+ */
+const char *ho_verdict_name(uint32_t verdict);
 
 /**
  * Decodes the TCP table held in `buf` (`len` bytes: the text of

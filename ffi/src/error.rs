@@ -4,18 +4,23 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 
+use halfopen::blockset::BlockError;
 use halfopen::counters::{CounterError, CounterParseError};
+use halfopen::firewall::FirewallError;
 use halfopen::live::LiveError;
 use halfopen::netns::NetnsError;
+use halfopen::prefix_tree::LevelError;
 use halfopen::procnet::{ParseError, ReadError};
 use halfopen::sockdiag::{self, DecodeError};
+use halfopen::verdict::ConfigError;
 
 /// The result of every fallible function: `HO_OK` (0) or the error's code.
 ///
 /// Numbers are fixed and never reused, one per kind of error of the core
 /// library: 1-99 the ABI's own errors, 100-199 a malformed TCP table row,
 /// 200-299 reading a table, 300-349 netlink sock_diag, 350-399 network
-/// namespaces and live reads, 400-499 the counters. When a call fails,
+/// namespaces and live reads, 400-499 the counters, 500-599 report
+/// configs, 600-699 the block set, 700-799 firewall renderers. When a call fails,
 /// `ho_last_error_message()` gives the error's text on the same thread.
 ///
 /// cbindgen:prefix-with-name=false
@@ -39,7 +44,8 @@ pub enum ho_result {
     HO_BUFFER_TOO_SMALL = 5,
     /// An error of a kind this version of the ABI does not know yet.
     HO_UNKNOWN_ERROR = 6,
-    /// A value could not be written as JSON.
+    /// Text that is not the JSON expected, or a value that cannot be
+    /// written as JSON.
     HO_JSON = 7,
 
     /// A table row has fewer columns than the kernel always prints.
@@ -116,6 +122,26 @@ pub enum ho_result {
     HO_COUNTER_PARSE_MISSING_VALUES = 412,
     /// A counter file line of the wrong shape.
     HO_COUNTER_PARSE_MALFORMED = 413,
+
+    /// A config gives no prefix level for a family.
+    HO_CONFIG_LEVELS_EMPTY = 500,
+    /// A config's prefix level is longer than its family's addresses.
+    HO_CONFIG_LEVEL_TOO_LONG = 501,
+    /// A config's share is not between 0 and 1.
+    HO_CONFIG_SHARE = 502,
+    /// A config's minimum block length is longer than its family's
+    /// addresses.
+    HO_CONFIG_MIN_BLOCK_LEN = 503,
+
+    /// The prefix overlaps the block set's allowlist.
+    HO_BLOCK_ALLOWLISTED = 600,
+    /// The block set holds as many blocks as it may.
+    HO_BLOCK_FULL = 601,
+    /// A block with a zero TTL.
+    HO_BLOCK_ZERO_TTL = 602,
+
+    /// A table, set, chain or zone name the firewall tools would not take.
+    HO_FIREWALL_BAD_NAME = 700,
 }
 
 /// Every error an entry point can meet, before it becomes a code.
@@ -139,8 +165,14 @@ pub(crate) enum Error {
     Live(LiveError),
     /// An error of the counter sampler.
     Counter(CounterError),
-    /// A value could not be written as JSON.
+    /// A value could not be written or read as JSON.
     Json(String),
+    /// A report config that does not hold.
+    Config(ConfigError),
+    /// The block set refused a block.
+    Block(BlockError),
+    /// A renderer setting the firewall would not take.
+    Firewall(FirewallError),
 }
 
 impl From<ParseError> for Error {
@@ -167,6 +199,24 @@ impl From<CounterError> for Error {
     }
 }
 
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}
+
+impl From<BlockError> for Error {
+    fn from(e: BlockError) -> Self {
+        Error::Block(e)
+    }
+}
+
+impl From<FirewallError> for Error {
+    fn from(e: FirewallError) -> Self {
+        Error::Firewall(e)
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -183,7 +233,10 @@ impl std::fmt::Display for Error {
             Error::Read(e) => e.fmt(f),
             Error::Live(e) => e.fmt(f),
             Error::Counter(e) => e.fmt(f),
-            Error::Json(e) => write!(f, "cannot write JSON: {e}"),
+            Error::Json(e) => write!(f, "json: {e}"),
+            Error::Config(e) => e.fmt(f),
+            Error::Block(e) => e.fmt(f),
+            Error::Firewall(e) => e.fmt(f),
         }
     }
 }
@@ -205,6 +258,27 @@ pub(crate) fn map_error(e: &Error) -> ho_result {
         Error::Live(e) => map_live(e),
         Error::Counter(e) => map_counter(e),
         Error::Json(_) => HO_JSON,
+        Error::Config(e) => map_config(e),
+        Error::Block(e) => match e {
+            BlockError::Allowlisted { .. } => HO_BLOCK_ALLOWLISTED,
+            BlockError::Full { .. } => HO_BLOCK_FULL,
+            BlockError::ZeroTtl { .. } => HO_BLOCK_ZERO_TTL,
+            _ => HO_UNKNOWN_ERROR,
+        },
+        Error::Firewall(e) => match e {
+            FirewallError::BadName { .. } => HO_FIREWALL_BAD_NAME,
+            _ => HO_UNKNOWN_ERROR,
+        },
+    }
+}
+
+fn map_config(e: &ConfigError) -> ho_result {
+    use ho_result::*;
+    match e {
+        ConfigError::Levels(LevelError::Empty { .. }) => HO_CONFIG_LEVELS_EMPTY,
+        ConfigError::Levels(LevelError::TooLong { .. }) => HO_CONFIG_LEVEL_TOO_LONG,
+        ConfigError::Share { .. } => HO_CONFIG_SHARE,
+        ConfigError::MinBlockLen { .. } => HO_CONFIG_MIN_BLOCK_LEN,
     }
 }
 
@@ -342,6 +416,10 @@ fn details(e: &Error) -> Details {
                 ..Details::default()
             },
             _ => Details::default(),
+        },
+        Error::Config(ConfigError::Share { name, .. }) => Details {
+            field: Some((*name).to_owned()),
+            ..Details::default()
         },
         Error::Counter(e) => match e {
             CounterError::Io { source, .. } => os(source),
@@ -590,6 +668,14 @@ result_names! {
     HO_COUNTER_PARSE_COLUMN_MISMATCH,
     HO_COUNTER_PARSE_MISSING_VALUES,
     HO_COUNTER_PARSE_MALFORMED,
+    HO_CONFIG_LEVELS_EMPTY,
+    HO_CONFIG_LEVEL_TOO_LONG,
+    HO_CONFIG_SHARE,
+    HO_CONFIG_MIN_BLOCK_LEN,
+    HO_BLOCK_ALLOWLISTED,
+    HO_BLOCK_FULL,
+    HO_BLOCK_ZERO_TTL,
+    HO_FIREWALL_BAD_NAME,
 }
 
 fn result_name(code: u32) -> Option<&'static std::ffi::CStr> {

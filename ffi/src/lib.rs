@@ -9,6 +9,11 @@
 //! - [`table`]: `ho_table`, a decoded TCP table, from a buffer or a file;
 //! - [`live`]: `ho_live_options` and the reads of the live tables of a
 //!   network namespace (netlink sock_diag or `/proc`);
+//! - [`report`]: `ho_config` and `ho_report`, the prefixes that explain the
+//!   half-open entries, with signs and verdicts, walked or as JSON;
+//! - [`blockset`]: `ho_blockset`, the TTL block set, and `ho_sync_diff`,
+//!   what changed since the firewall was last told;
+//! - [`firewall`]: `ho_firewall`, nftables / ipset / firewalld text;
 //! - [`counters`]: `ho_sampler` and `ho_counter_report`, the kernel's
 //!   counters sampled into rates and alerts;
 //! - [`text`]: strings handed to C, in a caller's buffer or owned by the
@@ -38,9 +43,12 @@
 #[macro_use]
 mod macros;
 
+pub mod blockset;
 pub mod counters;
 pub mod error;
+pub mod firewall;
 pub mod live;
+pub mod report;
 pub mod table;
 pub mod text;
 pub mod version;

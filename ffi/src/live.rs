@@ -41,6 +41,13 @@ pub struct ho_live_options {
     opts: Options,
 }
 
+impl ho_live_options {
+    /// The core options, for the other modules of the ABI.
+    pub(crate) fn options(&self) -> &Options {
+        &self.opts
+    }
+}
+
 /// Stores new options in `*out`: the default source (`HO_SOURCE_AUTO`), the
 /// caller's namespace, every state.
 ///
