@@ -20,6 +20,9 @@ pub const HO_PREFIX_TEXT_MAX: usize = 48;
 /// The longest block reason with its NUL: core keeps at most 200 bytes.
 pub const HO_REASON_MAX: usize = 256;
 
+// Every reason core keeps fits, with its NUL.
+const _: () = assert!(halfopen::blockset::MAX_REASON < HO_REASON_MAX);
+
 /// The block set's settings, a plain value the caller owns: fill it with
 /// `ho_block_config_default`, change fields, pass it to `ho_blockset_new`.
 #[repr(C)]
@@ -712,6 +715,5 @@ mod tests {
         let out: [c_char; 8] = fill(&text);
         let s = unsafe { CStr::from_ptr(out.as_ptr()) }.to_str().unwrap();
         assert_eq!(s, "ééé");
-        assert!(halfopen::blockset::MAX_REASON < HO_REASON_MAX);
     }
 }
