@@ -67,7 +67,10 @@ fn main() -> ExitCode {
     let half_open: u64 = tally.half_open_by_source.values().sum();
     let mut sources: Vec<_> = tally.half_open_by_source.into_iter().collect();
     sources.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    println!("{half_open} half-open from {} sources; top sources:", sources.len());
+    println!(
+        "{half_open} half-open from {} sources; top sources:",
+        sources.len()
+    );
     for (ip, n) in sources.iter().take(10) {
         println!("  {ip:<40} {n:>8}");
     }
