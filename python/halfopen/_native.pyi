@@ -10,12 +10,16 @@ __all__ = [
     "Block",
     "BlockError",
     "BlockSet",
+    "Config",
+    "ConfigError",
     "CounterError",
     "CounterSampler",
     "Error",
     "NetlinkError",
     "ParseError",
     "PrefixError",
+    "PrefixReport",
+    "Report",
     "SourceError",
     "SyncDiff",
     "TCP_STATES",
@@ -63,6 +67,11 @@ class PrefixError(Error, ValueError):
     """Text that is neither an IP prefix (``198.18.0.0/15``) nor an address; ``.text`` holds it."""
 
     text: Optional[str]
+
+class ConfigError(Error, ValueError):
+    """Report settings that do not fit together: a prefix level longer than an
+    address, a share outside 0..1, a minimum block length too long.
+    """
 
 class ParseError(Error, ValueError):
     """A TCP table row that does not follow the kernel's format.
@@ -324,6 +333,20 @@ class BlockSet:
         ``halfopen.AllowlistError`` for a prefix that overlaps the allowlist
         and ``halfopen.BlockError`` when the set is full.
         """
+    def add_report(
+        self, report: Report, ttl: Optional[_Seconds] = None, *, now: Optional[int] = None
+    ) -> list[Block]:
+        """Blocks every prefix ``report`` gives the verdict ``"block"``, for
+        ``ttl`` (default: the set's, escalated for repeat offences), with the
+        report's reason. Returns the blocks now holding them; prefixes the set
+        refuses (allowlisted, or the set is full) are skipped and counted in
+        :attr:`stats`.
+        """
+    @property
+    def stats(self) -> dict[str, int]:
+        """What the set refused or forgot: ``{"refused_full": n,
+        "refused_allowlisted": n, "memories_evicted": n}``.
+        """
     def expire(self, now: Optional[int] = None) -> list[Block]:
         """Ends the blocks whose time is up at ``now`` and returns them."""
     def release(self, prefix: _PrefixLike, *, now: Optional[int] = None) -> Optional[Block]:
@@ -372,3 +395,202 @@ class BlockSet:
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[Block]: ...
     def __contains__(self, key: object, /) -> bool: ...
+
+@final
+class Config:
+    """How prefixes are counted and judged. Every argument is keyword-only and
+    optional; the defaults are core's.
+
+    ``levels_v4`` / ``levels_v6`` are the prefix lengths counted (default
+    ``[32, 24, 16]`` and ``[128, 64, 48, 32]``); a prefix is reported when its
+    entries reach ``min_entries`` and ``min_share`` of all half-open entries;
+    no prefix shorter than ``min_block_len_v4`` / ``_v6`` is blocked;
+    ``allowlist`` (strings or ``ipaddress`` objects) is never blocked, in
+    addition to loopback and link-local; prefixes with established
+    connections are only watched when ``protect_established``; ``block_thin``
+    blocks thin prefixes too; ``top_sources`` is how many busiest sources the
+    report lists; ``node_cap`` bounds each prefix tree.
+    """
+
+    def __new__(
+        cls,
+        *,
+        levels_v4: Optional[Sequence[int]] = None,
+        levels_v6: Optional[Sequence[int]] = None,
+        min_entries: Optional[int] = None,
+        min_share: Optional[float] = None,
+        min_block_len_v4: Optional[int] = None,
+        min_block_len_v6: Optional[int] = None,
+        allowlist: Optional[Iterable[_PrefixLike]] = None,
+        protect_established: Optional[bool] = None,
+        block_thin: Optional[bool] = None,
+        top_sources: Optional[int] = None,
+        node_cap: Optional[int] = None,
+    ) -> "Config": ...
+    @property
+    def levels_v4(self) -> list[int]:
+        """IPv4 prefix lengths counted and reported."""
+    @property
+    def levels_v6(self) -> list[int]:
+        """IPv6 prefix lengths counted and reported."""
+    @property
+    def min_entries(self) -> int:
+        """Least entries a reported prefix explains."""
+    @property
+    def min_share(self) -> float:
+        """Least share of all half-open entries a reported prefix explains."""
+    @property
+    def min_block_len_v4(self) -> int:
+        """No IPv4 prefix shorter than this is blocked."""
+    @property
+    def min_block_len_v6(self) -> int:
+        """No IPv6 prefix shorter than this is blocked."""
+    @property
+    def allowlist(self) -> list[_Network]:
+        """Prefixes never blocked (loopback and link-local included)."""
+    @property
+    def protect_established(self) -> bool:
+        """Whether prefixes with established connections are only watched."""
+    @property
+    def block_thin(self) -> bool:
+        """Whether thin prefixes are blocked too."""
+    @property
+    def top_sources(self) -> int:
+        """How many of the busiest sources a report lists."""
+    @property
+    def node_cap(self) -> int:
+        """Most nodes per family's prefix tree."""
+    def threshold(self, total: int) -> int:
+        """The entries a prefix needs to be reported when ``total`` entries are half-open."""
+
+@final
+class PrefixReport:
+    """One reported prefix: what it explains, its spoof signs and its verdict."""
+
+    @property
+    def prefix(self) -> _Network:
+        """The prefix (``IPv4Network`` or ``IPv6Network``)."""
+    @property
+    def half_open(self) -> int:
+        """Half-open entries the prefix is reported for (its own minus those of
+        reported prefixes inside it).
+        """
+    @property
+    def sources(self) -> int:
+        """Distinct source addresses among them."""
+    @property
+    def total_half_open(self) -> int:
+        """All half-open entries inside the prefix."""
+    @property
+    def established(self) -> int:
+        """ESTABLISHED connections from inside the prefix."""
+    @property
+    def signs(self) -> list[str]:
+        """The spoof and reflection signs, e.g. ``["sequential_walk", "unanswered"]``."""
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """The counts the signs were judged on."""
+    @property
+    def verdict(self) -> Literal["block", "watch", "allow"]:
+        """What to do: ``"block"``, ``"watch"`` or ``"allow"``."""
+    @property
+    def reason(self) -> str:
+        """Why, for people."""
+    def to_json(self) -> str:
+        """The prefix as core's JSON object."""
+    def to_dict(self) -> dict[str, Any]:
+        """The prefix as a dict (``json.loads(self.to_json())``)."""
+
+@final
+class Report:
+    """What a snapshot of the TCP tables shows: half-open entries by family,
+    state, listener and source, and the prefixes that explain them with their
+    signs and verdicts.
+
+    Build one with :meth:`live`, :meth:`from_bytes`, :meth:`from_files` or
+    :meth:`from_entries`; settings are a :class:`Config` or its keyword
+    arguments. :meth:`to_json` is core's JSON, byte for byte.
+    """
+
+    @classmethod
+    def live(
+        cls,
+        pid: Optional[int] = None,
+        *,
+        netns: Union[str, "os.PathLike[str]", None] = None,
+        source: Literal["auto", "netlink", "proc"] = "auto",
+        allow_host: bool = True,
+        config: Optional[Config] = None,
+        **settings: Any,
+    ) -> "Report":
+        """Reads the live tables of a namespace (as :func:`read_live` does) and
+        reports on them. With ``allow_host`` (default) the namespace's own
+        addresses join the allowlist. The GIL is released throughout.
+        """
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes,
+        family: Optional[Literal[4, 6]] = None,
+        *,
+        config: Optional[Config] = None,
+        **settings: Any,
+    ) -> "Report":
+        """Parses a table held in memory and reports on it. The GIL is released throughout."""
+    @classmethod
+    def from_files(
+        cls,
+        tcp: Union[str, "os.PathLike[str]", None] = None,
+        tcp6: Union[str, "os.PathLike[str]", None] = None,
+        *,
+        config: Optional[Config] = None,
+        **settings: Any,
+    ) -> "Report":
+        """Reads captured tables (``tcp`` for IPv4, ``tcp6`` for IPv6, either or
+        both) and reports on them together. The GIL is released throughout.
+        """
+    @classmethod
+    def from_entries(
+        cls, entries: Iterable[TcpEntry], *, config: Optional[Config] = None, **settings: Any
+    ) -> "Report":
+        """Reports on entries already read (a list of :class:`TcpEntry`)."""
+    @classmethod
+    def from_json(cls, json: str) -> "Report":
+        """A report from its JSON (as :meth:`to_json` wrote it)."""
+    @property
+    def half_open(self) -> int:
+        """All half-open entries (both families)."""
+    @property
+    def half_open_by_family(self) -> dict[str, int]:
+        """Half-open entries per family of the source: ``{"ipv4": n, "ipv6": m}``."""
+    @property
+    def by_state(self) -> dict[str, int]:
+        """Entries per state name (``{"SYN_RECV": 4812, ...}``), states with none left out."""
+    @property
+    def listeners(self) -> list[tuple[Union[IPv4Address, IPv6Address], int, int]]:
+        """Half-open entries per listener, most first: ``(address, port, half_open)``."""
+    @property
+    def distinct_sources(self) -> int:
+        """Distinct source addresses among the half-open entries."""
+    @property
+    def top_sources(self) -> list[tuple[Union[IPv4Address, IPv6Address], int]]:
+        """The busiest sources, most first: ``(address, half_open)``."""
+    @property
+    def threshold(self) -> int:
+        """The entries a prefix needed to be reported."""
+    @property
+    def prefixes(self) -> list[PrefixReport]:
+        """The reported prefixes, most half-open entries first."""
+    @property
+    def origin(self) -> Optional[str]:
+        """Which source a live report was read through (``"netlink"``,
+        ``"proc"``, ``"file"``), ``None`` when built from memory.
+        """
+    def blocks(self) -> list[PrefixReport]:
+        """The reported prefixes with verdict ``"block"``."""
+    def to_json(self) -> str:
+        """The report as core's JSON, byte for byte."""
+    def to_json_pretty(self) -> str:
+        """The report as indented JSON."""
+    def to_dict(self) -> dict[str, Any]:
+        """The report as a dict (``json.loads(self.to_json())``)."""

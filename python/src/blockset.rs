@@ -340,6 +340,55 @@ impl PyBlockSet {
         Ok(PyBlock(block))
     }
 
+    /// Blocks every prefix ``report`` gives the verdict ``"block"``, for
+    /// ``ttl`` (default: the set's, escalated for repeat offences), with the
+    /// report's reason. Returns the blocks now holding them; prefixes the
+    /// set refuses (allowlisted, or the set is full) are skipped and counted
+    /// in :attr:`stats`.
+    #[pyo3(signature = (report, ttl = None, *, now = None))]
+    fn add_report(
+        &mut self,
+        py: Python<'_>,
+        report: PyRef<'_, crate::report::PyReport>,
+        ttl: Option<Bound<'_, PyAny>>,
+        now: Option<u64>,
+    ) -> PyResult<Vec<PyBlock>> {
+        let ttl = match ttl {
+            Some(ttl) => duration_arg(&ttl, "ttl")?,
+            None => self.inner.config().default_ttl,
+        };
+        let now = now_arg(py, now)?;
+        let mut held: Vec<PyBlock> = Vec::new();
+        for p in report.inner.blocks() {
+            if self.inner.add(p.prefix, &p.reason, ttl, now).is_err() {
+                continue;
+            }
+            if let Some(block) = self.inner.covering(&p.prefix) {
+                if !held.iter().any(|b| b.0.prefix == block.prefix) {
+                    held.push(PyBlock(block.clone()));
+                }
+            }
+        }
+        // As they are now: a later, wider block may have absorbed or
+        // extended an earlier one.
+        Ok(held
+            .into_iter()
+            .filter_map(|b| self.inner.get(&b.0.prefix).cloned().map(PyBlock))
+            .collect())
+    }
+
+    /// What the set refused or forgot: ``{"refused_full": n,
+    /// "refused_allowlisted": n, "memories_evicted": n}``.
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.inner.stats();
+        let d = PyDict::new(py);
+        d.set_item("refused_full", s.refused_full)?;
+        d.set_item("refused_allowlisted", s.refused_allowlisted)?;
+        d.set_item("memories_evicted", s.memories_evicted)?;
+        Ok(d)
+    }
+
     /// Ends the blocks whose time is up at ``now`` and returns them.
     #[pyo3(signature = (now = None))]
     fn expire(&mut self, py: Python<'_>, now: Option<u64>) -> PyResult<Vec<PyBlock>> {

@@ -15,6 +15,7 @@ use halfopen::live::LiveError;
 use halfopen::netns::NetnsError;
 use halfopen::procnet::{ParseError, ReadError};
 use halfopen::sockdiag;
+use halfopen::verdict::ConfigError as CoreConfigError;
 use pyo3::exceptions::{PyException, PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -105,6 +106,13 @@ static PREFIX_ERROR: DualException = DualException::new(
     &["text"],
 );
 
+static CONFIG_ERROR: DualException = DualException::new(
+    "ConfigError",
+    c"Report settings that do not fit together: a prefix level longer than an\n\
+      address, a share outside 0..1, a minimum block length too long.",
+    &[],
+);
+
 static PARSE_ERROR: DualException = DualException::new(
     "ParseError",
     c"A TCP table row that does not follow the kernel's format.\n\n\
@@ -127,6 +135,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("Error", py.get_type::<Error>())?;
     m.add("AllowlistError", py.get_type::<AllowlistError>())?;
     m.add("BlockError", py.get_type::<BlockError>())?;
+    m.add("ConfigError", CONFIG_ERROR.get(py)?)?;
     m.add("CounterError", py.get_type::<CounterError>())?;
     m.add("PrefixError", PREFIX_ERROR.get(py)?)?;
     m.add("NetlinkError", py.get_type::<NetlinkError>())?;
@@ -151,6 +160,28 @@ pub enum CoreError {
     Counter(CoreCounterError),
     /// The block set refused a block.
     Block(CoreBlockError),
+    /// Report settings that do not fit together.
+    Config(CoreConfigError),
+    /// A file core read (the host's addresses) could not be read.
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+impl PyHoError {
+    /// An error reading `path`.
+    pub fn io(path: std::path::PathBuf, source: std::io::Error) -> Self {
+        PyHoError(CoreError::Io { path, source })
+    }
+}
+
+impl From<CoreConfigError> for PyHoError {
+    fn from(e: CoreConfigError) -> Self {
+        PyHoError(CoreError::Config(e))
+    }
 }
 
 /// The newtype through which core's errors become Python exceptions.
@@ -220,6 +251,8 @@ impl From<PyHoError> for PyErr {
                 })();
                 made.unwrap_or_else(|failed| failed)
             }
+            CoreError::Config(e) => dual_error(py, &CONFIG_ERROR, e.to_string()),
+            CoreError::Io { path, source } => os_error(py, &path, &source),
             // The enums are non-exhaustive: a variant core adds later is
             // still an Error, with core's message.
             CoreError::Block(e) => BlockError::new_err(e.to_string()),

@@ -11,6 +11,7 @@
 //! - `error`: the exception hierarchy and the one mapping from core's errors;
 //! - `procnet`: the TCP table parser (`parse`, `parse_file`, `read_live`);
 //! - `counters`: the kernel's counters (`CounterSampler`);
+//! - `report`: settings, the report and its prefixes;
 //! - `blockset`: the TTL block set and its firewall renderers;
 //! - `net`: prefixes, addresses and times between Python and core.
 
@@ -21,6 +22,7 @@ pub mod counters;
 pub mod error;
 pub mod net;
 pub mod procnet;
+pub mod report;
 
 /// The monotonic clock the block set runs on, in milliseconds
 /// (``time.monotonic_ns() // 10**6``).
@@ -37,6 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     procnet::register(m)?;
     counters::register(m)?;
     blockset::register(m)?;
+    report::register(m)?;
     m.add_function(wrap_pyfunction!(monotonic_ms, m)?)?;
     Ok(())
 }
