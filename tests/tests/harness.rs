@@ -155,3 +155,86 @@ fn namespaces_are_deleted_on_drop_and_on_panic() {
     let listed = halfopen_tests::run_cmd("ip", &["netns", "list"]).unwrap();
     assert!(!name.is_empty() && !listed.contains(name.as_str()));
 }
+
+/// Counter `name` of group `group` (`Tcp`, `Icmp`) in the namespace's
+/// `/proc/<pid>/net/snmp`, or of `/proc/<pid>/net/snmp6` when `group` is
+/// empty (`Icmp6InEchos`).
+fn snmp(ns: &Netns, group: &str, name: &str) -> u64 {
+    let pid = ns.holder_pid();
+    if group.is_empty() {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/snmp6")).unwrap();
+        return text
+            .lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().parse().unwrap()))
+            .unwrap();
+    }
+    let text = std::fs::read_to_string(format!("/proc/{pid}/net/snmp")).unwrap();
+    let prefix = format!("{group}:");
+    let mut rows = text.lines().filter(|l| l.starts_with(&prefix));
+    let (names, values) = (rows.next().unwrap(), rows.next().unwrap());
+    let at = names.split_whitespace().position(|n| n == name).unwrap();
+    values.split_whitespace().nth(at).unwrap().parse().unwrap()
+}
+
+#[test]
+fn echo_requests_and_syns_to_closed_ports_reach_the_server() {
+    if !require_root("echo_requests_and_syns_to_closed_ports_reach_the_server") {
+        return;
+    }
+    let lab = Lab::new("hse", &LabConfig::default()).unwrap();
+    let mut sender = SynSender::new(&lab.attacker).unwrap().rate(5_000);
+    let (echos, echos6) = (
+        snmp(&lab.server, "Icmp", "InEchos"),
+        snmp(&lab.server, "", "Icmp6InEchos"),
+    );
+    let src4: IpAddr = "198.18.200.1".parse().unwrap();
+    let src6: IpAddr = "2001:db8:1234::1".parse().unwrap();
+    assert_eq!(sender.ping(src4, Lab::SERVER_V4.into(), 40).unwrap(), 40);
+    assert_eq!(sender.ping(src6, Lab::SERVER_V6.into(), 30).unwrap(), 30);
+    assert!(wait_until(Duration::from_secs(5), || {
+        snmp(&lab.server, "Icmp", "InEchos") == echos + 40
+            && snmp(&lab.server, "", "Icmp6InEchos") == echos6 + 30
+    }));
+
+    // Nobody listens on port 9: each SYN is answered with a RST, no entry.
+    let rsts = snmp(&lab.server, "Tcp", "OutRsts");
+    let n = sender
+        .send(spoofed_sources(Family::V4, 0, 25), Lab::server_addr_v4(9))
+        .unwrap()
+        + sender
+            .send(spoofed_sources(Family::V6, 0, 25), Lab::server_addr_v6(9))
+            .unwrap();
+    assert_eq!(n, 50);
+    assert!(wait_until(Duration::from_secs(5), || snmp(
+        &lab.server,
+        "Tcp",
+        "OutRsts"
+    ) == rsts + 50));
+    for family in Family::BOTH {
+        assert!(lab.server.entries(family).unwrap().is_empty());
+    }
+}
+
+#[test]
+fn max_time_bounds_a_paced_send() {
+    if !require_root("max_time_bounds_a_paced_send") {
+        return;
+    }
+    let ns = Netns::new("hsm").unwrap();
+    let mut sender = SynSender::new(&ns)
+        .unwrap()
+        .rate(1_000)
+        .max_time(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    // To this namespace's own loopback: nothing listens, nothing leaves.
+    let sent = sender
+        .send(
+            spoofed_sources(Family::V4, 0, 100_000),
+            "127.0.0.1:9".parse().unwrap(),
+        )
+        .unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    // About 300 packets at 1000/s; pacing allows a millisecond of slack.
+    assert!((200..=400).contains(&sent), "sent {sent}");
+}
