@@ -73,7 +73,10 @@ impl Default for LabConfig {
 /// let lab = Lab::new("doclab", &LabConfig::default()).unwrap();
 /// let _l = listen(&lab.server, Lab::server_addr_v6(443), 128).unwrap();
 /// let _c = connect_clients(&lab.client, Lab::server_addr_v6(443), 2).unwrap();
-/// assert_eq!(lab.server.count(Family::V6, TcpState::Established).unwrap(), 2);
+/// // The server's side becomes ESTABLISHED when the client's final ACK is in.
+/// assert!(halfopen_tests::wait_until(std::time::Duration::from_secs(5), || {
+///     lab.server.count(Family::V6, TcpState::Established).unwrap() == 2
+/// }));
 /// ```
 #[derive(Debug)]
 pub struct Lab {

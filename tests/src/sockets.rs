@@ -157,8 +157,11 @@ fn set_int_opt(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, value: i32) 
 /// let _l = halfopen_tests::listen(&ns, "127.0.0.1:80".parse().unwrap(), 64).unwrap();
 /// let c = halfopen_tests::connect_clients(&ns, "127.0.0.1:80".parse().unwrap(), 3).unwrap();
 /// assert_eq!(c.len(), 3);
-/// // Both ends of each connection live in this namespace.
-/// assert_eq!(ns.count(Family::V4, TcpState::Established).unwrap(), 6);
+/// // Both ends of each connection live in this namespace; the server's
+/// // end is ESTABLISHED once the final ACK has been processed.
+/// assert!(halfopen_tests::wait_until(std::time::Duration::from_secs(5), || {
+///     ns.count(Family::V4, TcpState::Established).unwrap() == 6
+/// }));
 /// ```
 pub fn connect_clients(ns: &Netns, server: SocketAddr, n: usize) -> io::Result<Vec<TcpStream>> {
     ns.run(|| {

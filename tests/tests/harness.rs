@@ -64,10 +64,13 @@ fn flood_and_check(family: Family, server: SocketAddr, n: u64) {
     let clients = connect_clients(&lab.client, server, 5).unwrap();
     let client_addrs: BTreeSet<SocketAddr> =
         clients.iter().map(|c| c.local_addr().unwrap()).collect();
-    assert_eq!(
-        remotes(&lab.server, family, TcpState::Established),
-        client_addrs
-    );
+    // The server's ends turn ESTABLISHED as the clients' final ACKs arrive.
+    let mut established = BTreeSet::new();
+    wait_until(Duration::from_secs(5), || {
+        established = remotes(&lab.server, family, TcpState::Established);
+        established == client_addrs
+    });
+    assert_eq!(established, client_addrs);
     for addr in &client_addrs {
         let expected: IpAddr = match family {
             Family::V4 => Lab::CLIENT_V4.into(),

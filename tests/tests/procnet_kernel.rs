@@ -121,6 +121,8 @@ fn build_mix() -> Mix {
             && count(&v4, TcpState::TimeWait) == 2
             && count(&v6, TcpState::TimeWait) == 2
             && count(&v4, TcpState::CloseWait) == 2
+            && count(&v4, TcpState::Established) == 3
+            && count(&v6, TcpState::Established) == 4
             && v4
                 .iter()
                 .filter(|e| e.local.port() == SSH && e.state == TcpState::Established)
