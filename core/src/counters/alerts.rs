@@ -290,7 +290,7 @@ impl fmt::Display for UndercountReason {
 ///
 /// ```
 /// use halfopen::counters::{undercount, ListenerQueue, Settings};
-/// let q = ListenerQueue { local: "10.0.0.1:80".parse().unwrap(), backlog: 16, accept_queue: 0, half_open: 16 };
+/// let q = ListenerQueue { local: "10.0.0.1:80".parse().unwrap(), backlog: Some(16), accept_queue: 0, half_open: 16 };
 /// let reasons = undercount(Some(&Settings::default()), None, &[q]);
 /// assert_eq!(reasons.len(), 1);
 /// assert!(undercount(None, None, &[]).is_empty());
@@ -327,7 +327,7 @@ pub fn undercount(
         reasons.push(UndercountReason::SynQueueFull {
             listener: l.local,
             half_open: l.half_open,
-            backlog: l.backlog,
+            backlog: l.backlog.unwrap_or_default(),
         });
     }
     reasons
@@ -384,7 +384,7 @@ impl AlertRules {
     ///
     /// ```
     /// use halfopen::counters::{AlertKind, AlertRules, History, ListenerQueue, Settings};
-    /// let q = ListenerQueue { local: "10.0.0.1:80".parse().unwrap(), backlog: 8, accept_queue: 0, half_open: 9 };
+    /// let q = ListenerQueue { local: "10.0.0.1:80".parse().unwrap(), backlog: Some(8), accept_queue: 0, half_open: 9 };
     /// let off = Settings { tcp_syncookies: Some(0), ..Settings::default() };
     /// let (alerts, reasons) = AlertRules::default().evaluate(&History::new(4), Some(&off), &[q]);
     /// let kinds: Vec<_> = alerts.iter().map(|a| a.kind).collect();
@@ -413,7 +413,10 @@ impl AlertRules {
                 listener: Some(l.local),
                 message: format!(
                     "queue full: {which} of {} ({} half-open, {} to accept, backlog {})",
-                    l.local, l.half_open, l.accept_queue, l.backlog
+                    l.local,
+                    l.half_open,
+                    l.accept_queue,
+                    l.backlog.unwrap_or_default()
                 ),
             });
         }

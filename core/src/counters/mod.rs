@@ -17,7 +17,8 @@
 //!   [`Delta`]) and [`History`], a ring buffer of the last samples;
 //! - [`AlertRules`]: a [`SpikeRule`] per counter, full queues, and
 //!   [`undercount`], why the half-open table misses SYNs;
-//! - [`Settings`] (the sysctls) and [`ListenerQueue`]s, read and explained;
+//! - [`Settings`] (the sysctls) and [`ListenerQueue`]s (backlogs through
+//!   [`listener_backlogs`], as `/proc` does not show them), read and explained;
 //! - [`Sampler`] ties them together into a [`CounterReport`].
 //!
 //! Everything a sample reads comes from one namespace's `net` directory;
@@ -25,6 +26,7 @@
 //! (see [`Settings::read`]).
 
 mod alerts;
+mod backlog;
 mod error;
 mod names;
 mod parse;
@@ -36,6 +38,7 @@ mod settings;
 pub use alerts::{
     undercount, Alert, AlertKind, AlertRules, SpikeRule, UndercountReason, DEFAULT_K,
 };
+pub use backlog::listener_backlogs;
 pub use error::{CounterError, CounterParseError, RateError};
 pub use names::{Counter, PerCounter, Section};
 pub use parse::{parse_dev, parse_netstat, parse_snmp, parse_snmp6, InterfaceCounters};

@@ -204,7 +204,7 @@ mod tests {
         };
         let q = ListenerQueue {
             local: "198.19.1.1:80".parse().unwrap(),
-            backlog: 16,
+            backlog: Some(16),
             accept_queue: 0,
             half_open: 16,
         };

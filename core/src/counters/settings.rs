@@ -224,25 +224,29 @@ fn read_in_netns(pid: u32) -> Result<Settings, CounterError> {
         .map_err(|source| CounterError::Netns { pid, source })?
 }
 
-/// A listener and its queues, as the TCP tables show them: for a socket in
-/// LISTEN the kernel prints the accept queue's length as `rx_queue` and
-/// the backlog (`min(listen() backlog, somaxconn)`) as `tx_queue`; the SYN
-/// queue is the half-open entries for the listener's port.
+/// A listener and its queues. The TCP tables show the accept queue's
+/// length (a listener's `rx_queue`) and the SYN queue (the half-open
+/// entries for the listener's port); the backlog that bounds both
+/// (`min(listen() backlog, somaxconn)`) is not in `/proc` and comes from
+/// netlink sock_diag ([`listener_backlogs`](super::listener_backlogs)),
+/// absent where that is unavailable.
 ///
 /// # Examples
 ///
 /// ```
 /// use halfopen::counters::ListenerQueue;
-/// let q = ListenerQueue { local: "0.0.0.0:80".parse().unwrap(), backlog: 8, accept_queue: 0, half_open: 8 };
+/// let q = ListenerQueue { local: "0.0.0.0:80".parse().unwrap(), backlog: Some(8), accept_queue: 0, half_open: 8 };
 /// assert!(q.syn_queue_full());
 /// assert!(!q.accept_queue_full());
+/// let unknown = ListenerQueue { backlog: None, ..q };
+/// assert!(!unknown.syn_queue_full());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListenerQueue {
     /// The listener's local address.
     pub local: SocketAddr,
-    /// Its backlog, the bound of both its queues.
-    pub backlog: u32,
+    /// Its backlog, the bound of both its queues, when known.
+    pub backlog: Option<u32>,
     /// Connections waiting to be accepted.
     pub accept_queue: u32,
     /// Half-open entries in the table for this listener.
@@ -252,14 +256,16 @@ pub struct ListenerQueue {
 impl ListenerQueue {
     /// True when the half-open entries reach the backlog: new SYNs get a
     /// cookie (and no entry) or are dropped.
+    /// False when the backlog is unknown.
     pub fn syn_queue_full(&self) -> bool {
-        self.half_open >= self.backlog.max(1)
+        self.backlog.is_some_and(|b| self.half_open >= b.max(1))
     }
 
     /// True when the accept queue reaches the backlog: completed handshakes
     /// are dropped (TcpExt.ListenOverflows).
+    /// False when the backlog is unknown.
     pub fn accept_queue_full(&self) -> bool {
-        self.accept_queue >= self.backlog.max(1)
+        self.backlog.is_some_and(|b| self.accept_queue >= b.max(1))
     }
 }
 
@@ -275,14 +281,14 @@ impl ListenerQueue {
 /// use halfopen::counters::ListenerQueues;
 /// use halfopen::procnet::{parse_table, Family};
 /// let table = b"\
-///    0: 00000000:0050 00000000:0000 0A 00000010:00000001 00:00000000 00000000 0 0 9 1\n\
+///    0: 00000000:0050 00000000:0000 0A 00000000:00000001 00:00000000 00000000 0 0 9 1\n\
 ///    1: 0100000A:0050 020012C6:1234 03 00000000:00000000 01:00000064 00000000 0 0 0\n";
 /// let mut q = ListenerQueues::default();
 /// for e in parse_table(table, Some(Family::V4)) {
 ///     q.add(&e.unwrap());
 /// }
 /// let v = q.finish();
-/// assert_eq!((v[0].backlog, v[0].accept_queue, v[0].half_open), (16, 1, 1));
+/// assert_eq!((v[0].backlog, v[0].accept_queue, v[0].half_open), (None, 1, 1));
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct ListenerQueues {
@@ -296,7 +302,7 @@ impl ListenerQueues {
         if e.state == TcpState::Listen {
             self.listeners.push(ListenerQueue {
                 local: e.local,
-                backlog: e.tx_queue,
+                backlog: None,
                 accept_queue: e.rx_queue,
                 half_open: 0,
             });
@@ -305,7 +311,30 @@ impl ListenerQueues {
         }
     }
 
-    /// The listeners with their half-open counts, sorted by address.
+    /// The listeners with their half-open counts and the backlogs found in
+    /// `backlogs` (by local address), sorted by address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::counters::ListenerQueues;
+    /// use halfopen::procnet::{parse_line, Family};
+    /// let l = parse_line(b"0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 9 1\n", Family::V4).unwrap();
+    /// let mut q = ListenerQueues::default();
+    /// q.add(&l);
+    /// let backlogs = [("0.0.0.0:80".parse().unwrap(), 511)].into_iter().collect();
+    /// assert_eq!(q.finish_with_backlogs(&backlogs)[0].backlog, Some(511));
+    /// ```
+    pub fn finish_with_backlogs(self, backlogs: &HashMap<SocketAddr, u32>) -> Vec<ListenerQueue> {
+        let mut v = self.finish();
+        for l in &mut v {
+            l.backlog = backlogs.get(&l.local).copied();
+        }
+        v
+    }
+
+    /// The listeners with their half-open counts, sorted by address; their
+    /// backlogs unknown.
     pub fn finish(mut self) -> Vec<ListenerQueue> {
         self.listeners.sort_by_key(|l| l.local);
         for (local, n) in self.half_open {
@@ -339,7 +368,9 @@ fn same_family(a: IpAddr, b: IpAddr) -> bool {
     a.is_ipv4() == b.is_ipv4()
 }
 
-/// Reads both TCP tables of `ns` and returns its listeners' queues.
+/// Reads both TCP tables of `ns` and returns its listeners' queues, with
+/// their backlogs from netlink sock_diag (unknown where that is
+/// unavailable, say without the rights to enter the namespace).
 ///
 /// # Examples
 ///
@@ -356,7 +387,8 @@ fn same_family(a: IpAddr, b: IpAddr) -> bool {
 pub fn read_listener_queues(ns: &NetNs) -> Result<Vec<ListenerQueue>, ReadError> {
     let mut q = ListenerQueues::default();
     read_live(ns, |e| q.add(&e))?;
-    Ok(q.finish())
+    let backlogs = super::backlog::listener_backlogs(ns).unwrap_or_default();
+    Ok(q.finish_with_backlogs(&backlogs))
 }
 
 #[cfg(test)]
@@ -367,13 +399,13 @@ mod tests {
     #[test]
     fn half_open_entries_go_to_the_most_specific_listener() {
         let v4 = b"\
-   0: 00000000:0050 00000000:0000 0A 00000004:00000000 00:00000000 00000000 0 0 9 1\n\
-   1: 0100000A:0050 00000000:0000 0A 00000002:00000000 00:00000000 00000000 0 0 9 1\n\
+   0: 00000000:0050 00000000:0000 0A 00000000:00000004 00:00000000 00000000 0 0 9 1\n\
+   1: 0100000A:0050 00000000:0000 0A 00000000:00000002 00:00000000 00000000 0 0 9 1\n\
    2: 0100000A:0050 020012C6:1234 03 00000000:00000000 01:00000064 00000000 0 0 0\n\
    3: 0200000A:0050 020012C6:1235 03 00000000:00000000 01:00000064 00000000 0 0 0\n\
    4: 0200000A:0051 020012C6:1235 03 00000000:00000000 01:00000064 00000000 0 0 0\n";
         let v6 = b"\
-   0: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 0A 00000003:00000000 00:00000000 00000000 0 0 9 1\n\
+   0: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 0A 00000000:00000003 00:00000000 00000000 0 0 9 1\n\
    1: 0000000000000000FFFF00000300000A:01BB 0000000000000000FFFF0000030012C6:1234 03 00000000:00000000 01:00000064 00000000 0 0 0\n\
    2: 0000000000000000FFFF00000300000A:01BB 0000000000000000FFFF0000040012C6:1234 03 00000000:00000000 01:00000064 00000000 0 0 0\n";
         let mut q = ListenerQueues::default();
@@ -383,7 +415,7 @@ mod tests {
         let v = q.finish();
         let got: Vec<_> = v
             .iter()
-            .map(|l| (l.local.to_string(), l.backlog, l.half_open))
+            .map(|l| (l.local.to_string(), l.accept_queue, l.half_open))
             .collect();
         assert_eq!(
             got,
@@ -396,7 +428,7 @@ mod tests {
         assert!(!v[0].syn_queue_full());
         assert!(ListenerQueue {
             half_open: 1,
-            backlog: 0,
+            backlog: Some(0),
             ..v[0].clone()
         }
         .syn_queue_full());
