@@ -1676,6 +1676,17 @@ ho_result ho_report_read(const struct ho_live_options *opts,
                          struct ho_report **out);
 
 /**
+ * Adds what the kernel's counters say (`counters`: the latest sample,
+ * rates, alerts, settings, notes, why the table undercounts) to `report`,
+ * so its JSON carries them too.
+ *
+ * Ownership: `counters` is borrowed for the call (copied). Threads: not
+ * while another thread reads `report`.
+ */
+ho_result ho_report_add_counters(struct ho_report *report,
+                                 const struct ho_counter_report *counters);
+
+/**
  * All half-open entries (SYN_RECV) the report counted; 0 for NULL.
  *
  * Threads: any thread.

@@ -30,6 +30,13 @@ pub struct ho_counter_report {
     alerts: Vec<AlertText>,
 }
 
+impl ho_counter_report {
+    /// The core report, for the other modules of the ABI.
+    pub(crate) fn report(&self) -> &CounterReport {
+        &self.report
+    }
+}
+
 /// The strings of one alert, kept for C.
 struct AlertText {
     message: CString,

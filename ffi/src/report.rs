@@ -10,6 +10,7 @@ use halfopen::snapshot::Snapshot;
 use halfopen::verdict::{Config, Verdict};
 use ipnet::IpNet;
 
+use crate::counters::ho_counter_report;
 use crate::error::{ho_result, Error};
 use crate::live::ho_live_options;
 use crate::table::{ho_family, ho_table};
@@ -428,6 +429,25 @@ pub extern "C" fn ho_report_read(
         let (snapshot, _) = Snapshot::read(opts.options())?;
         let report = Report::build(&snapshot, &config.config)?;
         write_out!(out, Box::into_raw(Box::new(ho_report::new(report))));
+        Ok(())
+    }
+}
+
+/// Adds what the kernel's counters say (`counters`: the latest sample,
+/// rates, alerts, settings, notes, why the table undercounts) to `report`,
+/// so its JSON carries them too.
+///
+/// Ownership: `counters` is borrowed for the call (copied). Threads: not
+/// while another thread reads `report`.
+#[no_mangle]
+pub extern "C" fn ho_report_add_counters(
+    report: *mut ho_report,
+    counters: *const ho_counter_report,
+) -> ho_result {
+    ffi_fn! {
+        let report = try_mut!(report);
+        let counters = try_ref!(counters);
+        report.report = report.report.clone().with_counters(counters.report().clone());
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ void test_errors(void);
 void test_table(const char *tmpdir);
 void test_live(const char *tmpdir);
 void test_counters(const char *tmpdir);
+void test_report_counters(const char *tmpdir);
 void test_report(void);
 void test_blockset(void);
 

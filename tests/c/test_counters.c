@@ -141,3 +141,41 @@ void test_counters(const char *tmpdir) {
   ho_sampler_free(NULL);
   ho_counter_report_free(NULL);
 }
+
+void test_report_counters(const char *tmpdir) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/counters2", tmpdir);
+  CHECK(mkdir(dir, 0700) == 0);
+  capture(dir, 0);
+  ho_sampler *s = NULL;
+  CHECK_RESULT(ho_sampler_new_dir(dir, 4, &s), HO_OK);
+  CHECK_RESULT(ho_sampler_sample(s), HO_OK);
+  pause_ms(20);
+  capture(dir, 50000);
+  CHECK_RESULT(ho_sampler_sample(s), HO_OK);
+  ho_counter_report *cr = NULL;
+  CHECK_RESULT(ho_sampler_report(s, &cr), HO_OK);
+
+  ho_table *t = NULL;
+  CHECK_RESULT(ho_table_parse((const uint8_t *)"", 0, HO_FAMILY_ANY, &t), HO_OK);
+  ho_config *c = NULL;
+  CHECK_RESULT(ho_config_new(&c), HO_OK);
+  ho_report *r = NULL;
+  CHECK_RESULT(ho_report_new(t, c, &r), HO_OK);
+  char *json = NULL;
+  CHECK_RESULT(ho_report_json(r, &json), HO_OK);
+  CHECK(strstr(json, "\"alerts\"") == NULL);
+  ho_string_free(json);
+  CHECK_RESULT(ho_report_add_counters(r, cr), HO_OK);
+  CHECK_RESULT(ho_report_json(r, &json), HO_OK);
+  CHECK(strstr(json, "\"kind\":\"syn_flood\"") != NULL);
+  CHECK(strstr(json, "\"rates\"") != NULL);
+  ho_string_free(json);
+  CHECK_RESULT(ho_report_add_counters(NULL, cr), HO_NULL_PARAMETER);
+  CHECK_RESULT(ho_report_add_counters(r, NULL), HO_NULL_PARAMETER);
+  ho_report_free(r);
+  ho_config_free(c);
+  ho_table_free(t);
+  ho_counter_report_free(cr);
+  ho_sampler_free(s);
+}

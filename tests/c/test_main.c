@@ -19,6 +19,7 @@ int main(int argc, char **argv) {
   test_live(argv[1]);
   test_counters(argv[1]);
   test_report();
+  test_report_counters(argv[1]);
   test_blockset();
   printf("%d passed, %d failed\n", checks_passed, checks_failed);
   return checks_failed == 0 ? 0 : 1;
