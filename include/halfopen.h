@@ -679,6 +679,24 @@ typedef struct ho_added {
 } ho_added;
 
 /**
+ * What a block set refused or forgot since it was made.
+ */
+typedef struct ho_block_stats {
+  /**
+   * Blocks refused because the set was full.
+   */
+  uint64_t refused_full;
+  /**
+   * Blocks refused because they overlap the allowlist.
+   */
+  uint64_t refused_allowlisted;
+  /**
+   * Strike memories forgotten to stay within `memory_capacity`.
+   */
+  uint64_t memories_evicted;
+} ho_block_stats;
+
+/**
  * One block, copied out by `ho_blockset_block`: a plain value the caller
  * owns, with its strings inline.
  */
@@ -924,12 +942,11 @@ ho_result ho_blockset_add(struct ho_blockset *set,
 
 /**
  * Blocks every prefix of `report` whose verdict is block, each with its
- * reason, for `ttl_ms` from `now_ms` (0: the set's default TTL), and
- * stores in `*out_added` how many prefixes it blocked (new, extended or
- * covered).
- *
- * Errors: the first `HO_BLOCK_*` error stops the call; the prefixes
- * blocked before it stay blocked.
+ * reason, for `ttl_ms` from `now_ms` (0: the set's default TTL), escalated
+ * for repeat offences. Stores in `*out_added` how many prefixes it blocked
+ * (new, extended or covered) and in `*out_refused` how many the set
+ * refused (allowlisted, or the set full); refusals are skipped and counted
+ * in `ho_blockset_stats`.
  *
  * Ownership: `report` is borrowed for the call. Threads: one thread at a
  * time per set; the report may be shared.
@@ -938,7 +955,15 @@ ho_result ho_blockset_add_report(struct ho_blockset *set,
                                  const struct ho_report *report,
                                  uint64_t ttl_ms,
                                  uint64_t now_ms,
-                                 size_t *out_added);
+                                 size_t *out_added,
+                                 size_t *out_refused);
+
+/**
+ * Fills `*out` with what `set` refused or forgot.
+ *
+ * Threads: while no thread changes the set.
+ */
+ho_result ho_blockset_stats(const struct ho_blockset *set, struct ho_block_stats *out);
 
 /**
  * Ends every block whose time is up at `now_ms` and stores how many ended

@@ -132,15 +132,15 @@ static int round_once(const struct options *o, long round, uint64_t now,
          ho_report_prefix_count(report));
   int rc = print_report(o, report);
 
-  size_t expired = 0, blocked = 0;
+  size_t expired = 0, blocked = 0, refused = 0;
   if (rc == 0 && (r = ho_blockset_expire(set, now, &expired)) != HO_OK) {
     rc = fail("expire", r);
   }
   if (rc == 0) {
-    r = ho_blockset_add_report(set, report, (uint64_t)o->ttl * 1000u, now, &blocked);
-    /* A refused block (allowlisted, set full) is reported, not fatal. */
+    r = ho_blockset_add_report(set, report, (uint64_t)o->ttl * 1000u, now,
+                               &blocked, &refused);
     if (r != HO_OK) {
-      fprintf(stderr, "halfopen-watch: block: %s\n", ho_last_error_message());
+      rc = fail("block", r);
     }
   }
   ho_report_free(report);
@@ -154,8 +154,9 @@ static int round_once(const struct options *o, long round, uint64_t now,
   }
   size_t add = 0, refresh = 0, remove = 0;
   ho_sync_diff_counts(diff, &add, &refresh, &remove);
-  printf("== blocks: %zu held, %zu expired, %zu blocked from the report\n",
-         ho_blockset_len(set), expired, blocked);
+  printf("== blocks: %zu held, %zu expired, %zu blocked from the report, "
+         "%zu refused\n",
+         ho_blockset_len(set), expired, blocked, refused);
   if (!ho_sync_diff_is_empty(diff)) {
     char *batch = NULL;
     r = ho_firewall_render_sync(nft, diff, set, &batch);

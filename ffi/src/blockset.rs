@@ -302,12 +302,11 @@ pub extern "C" fn ho_blockset_add(
 }
 
 /// Blocks every prefix of `report` whose verdict is block, each with its
-/// reason, for `ttl_ms` from `now_ms` (0: the set's default TTL), and
-/// stores in `*out_added` how many prefixes it blocked (new, extended or
-/// covered).
-///
-/// Errors: the first `HO_BLOCK_*` error stops the call; the prefixes
-/// blocked before it stay blocked.
+/// reason, for `ttl_ms` from `now_ms` (0: the set's default TTL), escalated
+/// for repeat offences. Stores in `*out_added` how many prefixes it blocked
+/// (new, extended or covered) and in `*out_refused` how many the set
+/// refused (allowlisted, or the set full); refusals are skipped and counted
+/// in `ho_blockset_stats`.
 ///
 /// Ownership: `report` is borrowed for the call. Threads: one thread at a
 /// time per set; the report may be shared.
@@ -318,18 +317,55 @@ pub extern "C" fn ho_blockset_add_report(
     ttl_ms: u64,
     now_ms: u64,
     out_added: *mut usize,
+    out_refused: *mut usize,
 ) -> ho_result {
     ffi_fn! {
         let set = try_mut!(set);
         let report = try_ref!(report);
-        check_out!(out_added);
+        check_out!(out_added, out_refused);
         let ttl = ttl(ttl_ms, &set.set);
-        let mut added = 0;
+        let (mut added, mut refused) = (0, 0);
         for p in report.report().blocks() {
-            set.set.add(p.prefix, &p.reason, ttl, Millis(now_ms))?;
-            added += 1;
+            match set.set.add(p.prefix, &p.reason, ttl, Millis(now_ms)) {
+                Ok(_) => added += 1,
+                Err(_) => refused += 1,
+            }
         }
         write_out!(out_added, added);
+        write_out!(out_refused, refused);
+        Ok(())
+    }
+}
+
+/// What a block set refused or forgot since it was made.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ho_block_stats {
+    /// Blocks refused because the set was full.
+    pub refused_full: u64,
+    /// Blocks refused because they overlap the allowlist.
+    pub refused_allowlisted: u64,
+    /// Strike memories forgotten to stay within `memory_capacity`.
+    pub memories_evicted: u64,
+}
+
+/// Fills `*out` with what `set` refused or forgot.
+///
+/// Threads: while no thread changes the set.
+#[no_mangle]
+pub extern "C" fn ho_blockset_stats(
+    set: *const ho_blockset,
+    out: *mut ho_block_stats,
+) -> ho_result {
+    ffi_fn! {
+        let set = try_ref!(set);
+        check_out!(out);
+        let stats = set.set.stats();
+        write_out!(out, ho_block_stats {
+            refused_full: stats.refused_full,
+            refused_allowlisted: stats.refused_allowlisted,
+            memories_evicted: stats.memories_evicted,
+        });
         Ok(())
     }
 }

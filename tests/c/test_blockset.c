@@ -46,9 +46,9 @@ static void test_sets(void) {
 
   /* From a report: the flooded /24. */
   ho_report *r = flood_report();
-  size_t n = 0;
-  CHECK_RESULT(ho_blockset_add_report(set, r, 60000, 1000, &n), HO_OK);
-  CHECK(n == 1);
+  size_t n = 0, refused = 9;
+  CHECK_RESULT(ho_blockset_add_report(set, r, 60000, 1000, &n, &refused), HO_OK);
+  CHECK(n == 1 && refused == 0);
   CHECK(ho_blockset_len(set) == 1);
   ho_block b;
   CHECK_RESULT(ho_blockset_block(set, 0, &b), HO_OK);
@@ -181,7 +181,11 @@ static void test_sets(void) {
   CHECK_RESULT(ho_blockset_add(set, "198.18.5.128/25", "x", 1000, 43000, &a),
                HO_BLOCK_ALLOWLISTED);
   CHECK(strstr(ho_last_error_message(), "198.18.5.0/24") != NULL);
-  CHECK_RESULT(ho_blockset_add_report(set, r, 1000, 43000, &n), HO_BLOCK_ALLOWLISTED);
+  CHECK_RESULT(ho_blockset_add_report(set, r, 1000, 43000, &n, &refused), HO_OK);
+  CHECK(n == 0 && refused == 1);
+  ho_block_stats stats;
+  CHECK_RESULT(ho_blockset_stats(set, &stats), HO_OK);
+  CHECK(stats.refused_allowlisted == 2 && stats.refused_full == 0);
   CHECK_RESULT(ho_blockset_add(set, "192.0.2.0/24", "x", 1000, 43000, &a), HO_OK);
   CHECK_RESULT(ho_blockset_release_all(set, 44000, &n), HO_OK);
   CHECK(n == 1);
@@ -193,6 +197,10 @@ static void test_sets(void) {
   CHECK_RESULT(ho_blockset_new(&cfg, &set), HO_OK);
   CHECK_RESULT(ho_blockset_add(set, "192.0.2.0/24", "x", 1000, 0, &a), HO_OK);
   CHECK_RESULT(ho_blockset_add(set, "198.51.100.0/24", "x", 1000, 0, &a), HO_BLOCK_FULL);
+  CHECK_RESULT(ho_blockset_stats(set, &stats), HO_OK);
+  CHECK(stats.refused_full == 1);
+  CHECK_RESULT(ho_blockset_stats(NULL, &stats), HO_NULL_PARAMETER);
+  CHECK_RESULT(ho_blockset_stats(set, NULL), HO_NULL_PARAMETER);
 
   /* Bad input and NULLs. */
   CHECK_RESULT(ho_blockset_add(set, "300.1.2.3", "x", 1000, 0, &a), HO_INVALID_ARGUMENT);
@@ -203,9 +211,10 @@ static void test_sets(void) {
   CHECK_RESULT(ho_blockset_add(set, NULL, "x", 1, 0, &a), HO_NULL_PARAMETER);
   CHECK_RESULT(ho_blockset_add(set, "192.0.2.0/24", NULL, 1, 0, &a), HO_NULL_PARAMETER);
   CHECK_RESULT(ho_blockset_add(set, "192.0.2.0/24", "x", 1, 0, NULL), HO_NULL_PARAMETER);
-  CHECK_RESULT(ho_blockset_add_report(set, NULL, 1, 0, &n), HO_NULL_PARAMETER);
-  CHECK_RESULT(ho_blockset_add_report(NULL, r, 1, 0, &n), HO_NULL_PARAMETER);
-  CHECK_RESULT(ho_blockset_add_report(set, r, 1, 0, NULL), HO_NULL_PARAMETER);
+  CHECK_RESULT(ho_blockset_add_report(set, NULL, 1, 0, &n, &refused), HO_NULL_PARAMETER);
+  CHECK_RESULT(ho_blockset_add_report(NULL, r, 1, 0, &n, &refused), HO_NULL_PARAMETER);
+  CHECK_RESULT(ho_blockset_add_report(set, r, 1, 0, NULL, &refused), HO_NULL_PARAMETER);
+  CHECK_RESULT(ho_blockset_add_report(set, r, 1, 0, &n, NULL), HO_NULL_PARAMETER);
   CHECK_RESULT(ho_blockset_expire(NULL, 0, &n), HO_NULL_PARAMETER);
   CHECK_RESULT(ho_blockset_expire(set, 0, NULL), HO_NULL_PARAMETER);
   CHECK_RESULT(ho_blockset_release(set, "x", 0, &released), HO_INVALID_ARGUMENT);
