@@ -22,6 +22,9 @@ use crate::netns::{self, NetnsError};
 use crate::procnet::{self, Family, NetNs, ReadError, TableReader, TcpEntry};
 use crate::sockdiag::{self, SockDiag, StateSet};
 
+/// The tables of the calling thread's network namespace.
+const THREAD_SELF_NET: &str = "/proc/thread-self/net";
+
 /// Which source to read.
 ///
 /// # Examples
@@ -111,7 +114,8 @@ impl std::fmt::Display for Origin {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum Namespace {
-    /// The caller's network namespace.
+    /// The calling thread's network namespace (for `/proc`, read at
+    /// `/proc/thread-self/net`).
     #[default]
     Current,
     /// The network namespace of process `pid`.
@@ -373,8 +377,10 @@ fn read_proc(
         }
     };
     let origin = match &opts.namespace {
+        // The calling thread's namespace, as netlink reads it (`/proc/net`
+        // is the process's).
         Namespace::Current => {
-            procnet::read_live(&NetNs::Current, &mut keep)?;
+            procnet::read_live(&NetNs::Dir(THREAD_SELF_NET.into()), &mut keep)?;
             Origin::Proc
         }
         Namespace::Pid(pid) => {
@@ -387,7 +393,7 @@ fn read_proc(
         }
         Namespace::Path(path) => {
             for (family, file) in open_in(path)? {
-                let name = Path::new("/proc/thread-self/net").join(family.file_name());
+                let name = Path::new(THREAD_SELF_NET).join(family.file_name());
                 TableReader::new(file)
                     .family(family)
                     .path(name)
@@ -409,7 +415,7 @@ fn open_in(path: &Path) -> Result<Vec<(Family, File)>, LiveError> {
     let opened = netns::run_in(path, || {
         let mut files = Vec::new();
         for family in Family::BOTH {
-            let name = Path::new("/proc/thread-self/net").join(family.file_name());
+            let name = Path::new(THREAD_SELF_NET).join(family.file_name());
             match File::open(&name) {
                 Ok(file) => files.push((family, file)),
                 Err(e) if family == Family::V6 && e.kind() == io::ErrorKind::NotFound => {}

@@ -80,33 +80,12 @@ impl SockDiag {
         states: StateSet,
         mut f: impl FnMut(TcpEntry<'static>),
     ) -> Result<u64, Error> {
-        self.seq = self.seq.wrapping_add(1);
-        let req = request(family, states, self.seq);
-        self.send(&req).map_err(|source| Error::Io {
-            family,
-            op: "send",
-            source,
-        })?;
         let mut count: u64 = 0;
-        let mut datagram: u64 = 0;
-        loop {
-            let len = self.recv().map_err(|source| Error::Io {
-                family,
-                op: "recv",
-                source,
-            })?;
-            if len > self.buf.len() {
-                return Err(Error::DatagramTooLong {
-                    family,
-                    datagram,
-                    len,
-                    max: self.buf.len(),
-                });
-            }
-            for record in Messages::new(&self.buf[..len]) {
+        self.exchange(family, states, |datagram, index| {
+            for record in Messages::new(datagram) {
                 let record = record.map_err(|source| Error::Decode {
                     family,
-                    datagram,
+                    datagram: index,
                     source,
                 })?;
                 match record {
@@ -121,16 +100,94 @@ impl SockDiag {
                         count += 1;
                         f(entry);
                     }
-                    Record::Done(0) => return Ok(count),
-                    Record::Done(status) | Record::Error(status) => {
-                        return Err(Error::Kernel {
-                            family,
-                            errno: status.saturating_neg(),
-                        })
-                    }
+                    Record::Done(status) => return end(family, status),
+                    Record::Error(status) => return end(family, status),
                 }
             }
-            datagram += 1;
+            Ok(false)
+        })?;
+        Ok(count)
+    }
+
+    /// Runs the same dump as [`SockDiag::dump`] but hands over the kernel's
+    /// datagrams undecoded (for captures, test corpora and benchmarks).
+    /// Stops after the datagram that ends the dump; returns how many there
+    /// were. A refusal or a malformed datagram is still an error.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use halfopen::procnet::Family;
+    /// use halfopen::sockdiag::{Messages, SockDiag, StateSet};
+    ///
+    /// let mut raw = Vec::new();
+    /// SockDiag::open()?.dump_raw(Family::V4, StateSet::ALL, |d| raw.push(d.to_vec()))?;
+    /// let records: usize = raw.iter().map(|d| Messages::new(d).count()).sum();
+    /// # Ok::<(), halfopen::sockdiag::Error>(())
+    /// ```
+    pub fn dump_raw(
+        &mut self,
+        family: Family,
+        states: StateSet,
+        mut f: impl FnMut(&[u8]),
+    ) -> Result<u64, Error> {
+        let mut datagrams = 0;
+        self.exchange(family, states, |datagram, index| {
+            datagrams += 1;
+            f(datagram);
+            for record in Messages::new(datagram) {
+                match record.map_err(|source| Error::Decode {
+                    family,
+                    datagram: index,
+                    source,
+                })? {
+                    Record::Socket(_) => {}
+                    Record::Done(status) => return end(family, status),
+                    Record::Error(status) => return end(family, status),
+                }
+            }
+            Ok(false)
+        })?;
+        Ok(datagrams)
+    }
+
+    /// Sends the dump request and hands each datagram of the answer to
+    /// `each` (with its index) until `each` says the dump ended.
+    fn exchange(
+        &mut self,
+        family: Family,
+        states: StateSet,
+        mut each: impl FnMut(&[u8], u64) -> Result<bool, Error>,
+    ) -> Result<(), Error> {
+        self.seq = self.seq.wrapping_add(1);
+        let req = request(family, states, self.seq);
+        self.send(&req).map_err(|source| Error::Io {
+            family,
+            op: "send",
+            source,
+        })?;
+        let mut index: u64 = 0;
+        loop {
+            let len = self.recv().map_err(|source| Error::Io {
+                family,
+                op: "recv",
+                source,
+            })?;
+            if len > self.buf.len() {
+                return Err(Error::DatagramTooLong {
+                    family,
+                    datagram: index,
+                    len,
+                    max: self.buf.len(),
+                });
+            }
+            let buf = std::mem::take(&mut self.buf);
+            let ended = each(&buf[..len], index);
+            self.buf = buf;
+            if ended? {
+                return Ok(());
+            }
+            index += 1;
         }
     }
 
@@ -176,6 +233,19 @@ impl SockDiag {
                 return Err(err);
             }
         }
+    }
+}
+
+/// The end of a dump with the kernel's `status` (0 or a negative error
+/// number).
+fn end(family: Family, status: i32) -> Result<bool, Error> {
+    if status == 0 {
+        Ok(true)
+    } else {
+        Err(Error::Kernel {
+            family,
+            errno: status.saturating_neg(),
+        })
     }
 }
 
@@ -230,5 +300,25 @@ mod tests {
         let mut proc_row = proc_row.unwrap();
         proc_row.slot = found[0].slot;
         assert_eq!(proc_row, found[0]);
+
+        // The raw datagrams decode to the same sockets.
+        let mut raw = Vec::new();
+        let datagrams = diag
+            .dump_raw(Family::V4, StateSet::of(&[TcpState::Listen]), |d| {
+                raw.push(d.to_vec())
+            })
+            .unwrap();
+        assert_eq!(datagrams as usize, raw.len());
+        let decoded: Vec<_> = raw
+            .iter()
+            .flat_map(|d| Messages::new(d))
+            .filter_map(|r| match r.unwrap() {
+                Record::Socket(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        assert!(decoded
+            .iter()
+            .any(|e| e.local == addr && e.inode == found[0].inode));
     }
 }
