@@ -74,7 +74,8 @@ impl Source {
 /// assert_eq!(Origin::Netlink.name(), "netlink");
 /// assert_eq!(Origin::File.to_string(), "file");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Origin {
     /// A netlink sock_diag dump.
     Netlink,

@@ -46,6 +46,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::counters::{Alert, CounterReport, Rates, SettingNote, Settings, UndercountReason};
+use crate::live::Origin;
 use crate::prefix_tree::{PrefixTree, Sample, TreeBuilder};
 use crate::procnet::{Family, TcpEntry};
 use crate::signs::{Evidence, HostContext, Signs};
@@ -210,6 +211,10 @@ pub struct Report {
     /// it shows them all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undercount: Option<Vec<UndercountReason>>,
+    /// Where the entries came from (`"netlink"`, `"proc"` or `"file"`),
+    /// when the report was made from a read (see [`Report::with_source`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Origin>,
 }
 
 fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], ConfigError> {
@@ -347,6 +352,7 @@ impl Report {
             settings: None,
             notes: None,
             undercount: None,
+            source: None,
         })
     }
 
@@ -384,6 +390,28 @@ impl Report {
         self.settings = c.settings;
         self.notes = Some(c.notes);
         self.undercount = Some(c.undercount);
+        self
+    }
+
+    /// This report, saying which source its entries came from (as
+    /// [`live::Summary::origin`](crate::live::Summary::origin) tells).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::live::Options;
+    /// use halfopen::report::Report;
+    /// use halfopen::snapshot::Snapshot;
+    /// use halfopen::verdict::Config;
+    /// let (snapshot, summary) = Snapshot::read(&Options::new())?;
+    /// let report = Report::build(&snapshot, &Config::default())?.with_source(summary.origin);
+    /// let json = report.to_json();
+    /// assert!(json.contains(r#""source":"netlink""#) || json.contains(r#""source":"proc""#));
+    /// assert_eq!(Report::from_json(&json)?, report);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_source(mut self, origin: Origin) -> Report {
+        self.source = Some(origin);
         self
     }
 
