@@ -39,6 +39,76 @@ pub struct CounterReport {
     pub undercount: Vec<UndercountReason>,
 }
 
+impl std::fmt::Display for CounterReport {
+    /// The report for people: the counters that moved with their rates,
+    /// each interface's traffic, the alerts, why the table undercounts, and
+    /// the settings with what they mean.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::counters::{Counter, Sample, Sampler};
+    /// use halfopen::procnet::NetNs;
+    /// use std::time::Duration;
+    /// let mut s = Sampler::new(NetNs::Current, 10);
+    /// for (t, v) in [(1, 0), (3, 400)] {
+    ///     let mut x = Sample::empty(Duration::from_secs(t));
+    ///     x.counters.set(Counter::TcpOutRsts, v);
+    ///     s.push(x)?;
+    /// }
+    /// let text = s.report_with(None, Vec::new()).to_string();
+    /// assert!(text.contains("Tcp.OutRsts"));
+    /// assert!(text.contains("200.0/s"));
+    /// assert!(text.contains("port_scan"));
+    /// # Ok::<(), halfopen::counters::CounterError>(())
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.rates {
+            None => writeln!(f, "rates: need a second sample")?,
+            Some(r) => {
+                writeln!(f, "rates over {:.1} s:", r.interval_secs)?;
+                let moving: Vec<_> = r.counters.iter().filter(|(_, v)| *v > 0.0).collect();
+                if moving.is_empty() {
+                    writeln!(f, "  no counter moved")?;
+                }
+                for (c, v) in moving {
+                    writeln!(f, "  {:<28} {v:>12.1}/s", c.key())?;
+                }
+                for i in &r.interfaces {
+                    writeln!(
+                        f,
+                        "  {:<12} in {:>10.1} pkt/s {:>12.1} B/s, out {:>10.1} pkt/s {:>12.1} B/s",
+                        i.name, i.rx_packets, i.rx_bytes, i.tx_packets, i.tx_bytes
+                    )?;
+                }
+            }
+        }
+        if self.alerts.is_empty() {
+            writeln!(f, "alerts: none")?;
+        } else {
+            writeln!(f, "alerts:")?;
+            for a in &self.alerts {
+                writeln!(f, "  {}: {}", a.kind, a.message)?;
+            }
+        }
+        for u in &self.undercount {
+            writeln!(f, "undercount: {u}")?;
+        }
+        for l in &self.listeners {
+            let backlog = l.backlog.map_or("?".to_owned(), |b| b.to_string());
+            writeln!(
+                f,
+                "listener {}: {} half-open, {} to accept, backlog {backlog}",
+                l.local, l.half_open, l.accept_queue
+            )?;
+        }
+        for n in &self.notes {
+            writeln!(f, "{} = {}: {}", n.setting, n.value, n.text)?;
+        }
+        Ok(())
+    }
+}
+
 /// Samples one namespace's counters and keeps the last samples.
 ///
 /// Call [`Sampler::sample`] every few seconds (an hourly average hides a
