@@ -10,7 +10,7 @@
 //! - [`netns`]: running code inside another network namespace.
 //! - [`counters`]: the kernel's counters (SYN cookies, resets, echoes),
 //!   sampled into rates and alerts.
-//! - [`blockset`]: the TTL block set of prefixes and its sync diff.
+//! - [`blockset`]: the TTL block set of prefixes, its sync diff and state file.
 //! - [`firewall`]: renderers of the block set into nftables, ipset and
 //!   firewalld batches (rendered only; the caller applies them).
 //! - [`snapshot`]: both tables reduced to counts and half-open entries.
@@ -40,7 +40,9 @@
 //! # Features
 //!
 //! The crate has no optional features and does no I/O of its own beyond
-//! reading the tables it is asked to read.
+//! reading the tables it is asked to read and the block set's state file
+//! it is asked to save or load. It never runs a program: firewall batches
+//! are rendered for the caller to apply.
 
 #![deny(missing_docs)]
 #![deny(unsafe_code)]

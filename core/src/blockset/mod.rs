@@ -5,12 +5,15 @@
 //! - [`BlockConfig`] sets TTL escalation, memory, capacity and the allowlist;
 //! - [`SyncDiff`] says what changed since the firewall was last told, so it
 //!   is updated incrementally (see [`crate::firewall`] for the renderers).
+//! - [`state_file`] saves and restores a set atomically, with its TTLs and
+//!   strikes.
 //!
 //! Time is the caller's: every call takes a [`Millis`] instant of a
 //! monotonic clock the caller owns.
 
 mod config;
 mod error;
+pub mod state_file;
 mod sync;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

@@ -1,0 +1,257 @@
+use super::*;
+use crate::blockset::Added;
+use std::process::{Command, Stdio};
+
+/// A set with blocks of both families, escalated strikes, odd reasons and
+/// strike memories.
+fn sample(n: u32) -> BlockSet {
+    let mut set = BlockSet::new(BlockConfig::default());
+    let ttl = Duration::from_secs(60);
+    for i in 0..n {
+        let p4 = IpNet::V4(ipnet::Ipv4Net::new_assert(
+            (0xC612_0000 | (i << 8)).into(),
+            24,
+        ));
+        let p6 = IpNet::V6(ipnet::Ipv6Net::new_assert(
+            (0x2001_0db8_u128 << 96 | u128::from(i) << 64).into(),
+            64,
+        ));
+        set.add(p4, &format!("flood %{i} -x é\n"), ttl, Millis(u64::from(i)))
+            .unwrap();
+        set.add(p6, "", ttl * 2, Millis(1_000)).unwrap();
+        if i % 3 == 0 {
+            set.release(&p4, Millis(2_000));
+            let r = set.add(p4, "again", ttl, Millis(3_000)).unwrap();
+            assert!(matches!(r, Added::New { strikes: 2, .. }));
+        }
+        if i % 5 == 0 {
+            set.release(&p6, Millis(4_000));
+        }
+    }
+    set
+}
+
+fn same_state(a: &BlockSet, a_now: Millis, b: &BlockSet, b_now: Millis) {
+    let shift = |m: Millis| Millis(m.0 + b_now.0 - a_now.0);
+    let want: Vec<Block> = a
+        .iter()
+        .map(|x| Block {
+            expires: shift(x.expires),
+            first_seen: shift(x.first_seen),
+            last_seen: shift(x.last_seen),
+            ..x.clone()
+        })
+        .collect();
+    let got: Vec<Block> = b.iter().cloned().collect();
+    assert_eq!(got, want);
+    let mut want_mem: Vec<(IpNet, u32, Millis)> = a
+        .memory
+        .iter()
+        .map(|(p, m)| (*p, m.strikes, shift(m.forget_at)))
+        .collect();
+    let mut got_mem: Vec<(IpNet, u32, Millis)> = b
+        .memory
+        .iter()
+        .map(|(p, m)| (*p, m.strikes, m.forget_at))
+        .collect();
+    want_mem.sort();
+    got_mem.sort();
+    assert_eq!(got_mem, want_mem);
+}
+
+#[test]
+fn crc32_matches_the_standard_check_value() {
+    assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    assert_eq!(crc32(b""), 0);
+}
+
+#[test]
+fn round_trip_keeps_ttls_strikes_and_memory_on_another_clock() {
+    let set = sample(40);
+    let text = encode(&set, Millis(5_000));
+    let back = decode(text.as_bytes(), BlockConfig::default(), Millis(1_000_000)).unwrap();
+    assert!(back.refused.is_empty());
+    same_state(&set, Millis(5_000), &back.set, Millis(1_000_000));
+    // Restored blocks are all new to the firewall.
+    let mut restored = back.set;
+    assert_eq!(restored.sync_diff(Millis(1_000_000)).add.len(), set.len());
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let text = encode(&sample(4), Millis(5_000));
+    let bytes = text.as_bytes();
+    for cut in 0..bytes.len() {
+        let err = decode(&bytes[..cut], BlockConfig::default(), Millis(0));
+        assert!(err.is_err(), "cut at {cut} of {} accepted", bytes.len());
+    }
+    assert!(decode(bytes, BlockConfig::default(), Millis(0)).is_ok());
+}
+
+#[test]
+fn every_changed_byte_is_an_error() {
+    let text = encode(&sample(3), Millis(5_000));
+    let mut bytes = text.into_bytes();
+    for i in 0..bytes.len() {
+        for flip in [0x01u8, 0x20, 0x80] {
+            bytes[i] ^= flip;
+            let r = decode(&bytes, BlockConfig::default(), Millis(0));
+            assert!(r.is_err(), "byte {i} ^ {flip:#x} accepted");
+            bytes[i] ^= flip;
+        }
+    }
+}
+
+#[test]
+fn errors_name_what_is_wrong() {
+    let cfg = BlockConfig::default;
+    assert!(matches!(
+        decode(b"", cfg(), Millis(0)),
+        Err(StateError::Empty)
+    ));
+    assert!(matches!(
+        decode(b"hello\n", cfg(), Millis(0)),
+        Err(StateError::NotAStateFile { .. })
+    ));
+    let e = decode(b"halfopen-blockset 9\n", cfg(), Millis(0)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 1: state file version \"9\", this build reads version 1"
+    );
+    // A record with a bad field, checksum made right so the field is what fails.
+    let body = "block 198.18.0.0/16 12x 1 0 0 -\nend\n";
+    let text = format!(
+        "halfopen-blockset 1\ncrc32 {:08x} records 1\n{body}",
+        crc32(body.as_bytes())
+    );
+    let e = decode(text.as_bytes(), cfg(), Millis(0)).unwrap_err();
+    assert_eq!(e.to_string(), "line 3: bad remaining: \"12x\"");
+    // Overlapping blocks (a hand-edited file with a recomputed checksum).
+    let body = "block 198.18.0.0/16 1000 1 0 0 -\nblock 198.18.1.0/24 1000 1 0 0 -\nend\n";
+    let text = format!(
+        "halfopen-blockset 1\ncrc32 {:08x} records 2\n{body}",
+        crc32(body.as_bytes())
+    );
+    let e = decode(text.as_bytes(), cfg(), Millis(0)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 4: block 198.18.1.0/24 overlaps 198.18.0.0/16"
+    );
+    // A checksum mismatch names both values.
+    let e = decode(
+        b"halfopen-blockset 1\ncrc32 00000000 records 0\nend\n",
+        cfg(),
+        Millis(0),
+    )
+    .unwrap_err();
+    assert!(matches!(e, StateError::Checksum { expected: 0, .. }));
+}
+
+#[test]
+fn escape_round_trips_any_reason() {
+    for r in [
+        "",
+        "-",
+        "--",
+        "a b",
+        "%41",
+        "é\n\t\u{0}",
+        "syn flood from 198.18.0.0/15",
+    ] {
+        let e = escape(r);
+        assert!(e.bytes().all(|b| b.is_ascii_graphic()), "{e}");
+        assert_eq!(unescape(e.as_bytes()).as_deref(), Some(r));
+    }
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ho-state-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn interrupted_save_leaves_previous_state() {
+    let dir = temp_dir("partial");
+    let path = dir.join("blocks.state");
+    let old = sample(10);
+    save_file(&old, Millis(5_000), &path).unwrap();
+    // A save killed mid-write: its temporary file holds half the new state
+    // and was never renamed.
+    let new_text = encode(&sample(30), Millis(5_000));
+    fs::write(
+        dir.join(".blocks.state.tmp"),
+        &new_text[..new_text.len() / 2],
+    )
+    .unwrap();
+    let back = load_file(&path, BlockConfig::default(), Millis(5_000)).unwrap();
+    same_state(&old, Millis(5_000), &back.set, Millis(5_000));
+    // The next save replaces the stale temporary file.
+    save_file(&sample(30), Millis(5_000), &path).unwrap();
+    assert_eq!(fs::read_to_string(&path).unwrap(), new_text);
+    assert!(!dir.join(".blocks.state.tmp").exists());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Child of [`killed_saves_never_lose_state`]: saves two states in turn
+/// until killed.
+#[test]
+#[ignore = "run by killed_saves_never_lose_state"]
+fn save_forever_child() {
+    let Some(path) = std::env::var_os("HO_STATE_CHILD_PATH") else {
+        return;
+    };
+    let sets = [sample(300), sample(600)];
+    println!("ready");
+    for i in 0.. {
+        save_file(&sets[i % 2], Millis(5_000), Path::new(&path)).unwrap();
+    }
+}
+
+#[test]
+fn killed_saves_never_lose_state() {
+    let dir = temp_dir("kill");
+    let path = dir.join("blocks.state");
+    let states = [sample(10), sample(300), sample(600)];
+    save_file(&states[0], Millis(5_000), &path).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut seen = [0usize; 3];
+    for round in 0..12u64 {
+        let mut child = Command::new(&exe)
+            .args([
+                "--exact",
+                "blockset::state_file::tests::save_forever_child",
+                "--ignored",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .env("HO_STATE_CHILD_PATH", &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until the child has built its sets and starts saving.
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("ready") {
+            line.clear();
+            if std::io::BufRead::read_line(&mut out, &mut line).unwrap() == 0 {
+                panic!("child exited before saving");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1 + (round * 37) % 250));
+        child.kill().unwrap(); // SIGKILL, mid-save most of the time
+        child.wait().unwrap();
+        let back = load_file(&path, BlockConfig::default(), Millis(5_000))
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let which = states
+            .iter()
+            .position(|s| s.len() == back.set.len())
+            .unwrap_or_else(|| panic!("round {round}: unknown state of {}", back.set.len()));
+        same_state(&states[which], Millis(5_000), &back.set, Millis(5_000));
+        seen[which] += 1;
+    }
+    eprintln!("states found after kills (initial, A, B): {seen:?}");
+    fs::remove_dir_all(&dir).unwrap();
+}
