@@ -29,9 +29,12 @@ use crate::blockset::{Element, SyncDiff};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Firewalld {
-    set4: Name,
-    set6: Name,
-    zone: Name,
+    /// The IPv4 ipset; default `halfopen4`.
+    pub set4: Name,
+    /// The IPv6 ipset; default `halfopen6`.
+    pub set6: Name,
+    /// The zone the ipsets are sources of; default `drop`.
+    pub zone: Name,
     /// Also drop incoming TCP SYNs whose source port is below 1024 (a
     /// direct rule in the raw table's PREROUTING chain). Off by default.
     pub drop_privileged_source_syn: bool,

@@ -32,8 +32,10 @@ const MAX_TIMEOUT_SECS: u64 = 2_147_483;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ipset {
-    set4: Name,
-    set6: Name,
+    /// The IPv4 set; default `halfopen4` (its swap copy adds `-new`: keep names at most 27 bytes).
+    pub set4: Name,
+    /// The IPv6 set; default `halfopen6`.
+    pub set6: Name,
     /// The sets' `maxelem`; default 65 536.
     pub maxelem: usize,
 }

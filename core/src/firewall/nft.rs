@@ -75,10 +75,14 @@ use crate::blockset::{BlockSet, Element, SyncDiff};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nft {
-    table: Name,
-    set4: Name,
-    set6: Name,
-    chain: Name,
+    /// The table (`inet` family); default `halfopen`.
+    pub table: Name,
+    /// The IPv4 set; default `blocked4`.
+    pub set4: Name,
+    /// The IPv6 set; default `blocked6`.
+    pub set6: Name,
+    /// The chain; default `prerouting`.
+    pub chain: Name,
     /// The chain's priority in the `prerouting` hook; default -300 (`raw`),
     /// before connection tracking (-200).
     pub priority: i32,
