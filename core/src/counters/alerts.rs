@@ -118,11 +118,13 @@ impl Default for AlertRules {
     /// of 20 per second for SYN cookies and drops (a quiet server sends
     /// none), 50 per second for resets, unreachables and echoes (which
     /// ordinary traffic produces now and then), and a baseline of the last
-    /// 30 rates.
+    /// 30 rates. ICMP messages held back by the rate limits count as a
+    /// port scan: the limits apply to errors such as port unreachables,
+    /// not to echo replies.
     fn default() -> Self {
         use AlertKind::*;
         use Counter::*;
-        let spec: [(Counter, AlertKind, f64); 16] = [
+        let spec: [(Counter, AlertKind, f64); 18] = [
             (SyncookiesSent, SynFlood, 20.0),
             (TcpReqQFullDoCookies, SynFlood, 20.0),
             (TcpReqQFullDrop, SynFlood, 20.0),
@@ -138,7 +140,9 @@ impl Default for AlertRules {
             (IcmpOutEchoReps, PingFlood, 50.0),
             (Icmp6InEchos, PingFlood, 50.0),
             (Icmp6OutEchoReplies, PingFlood, 50.0),
-            (IcmpOutRateLimitGlobal, PingFlood, 50.0),
+            (IcmpOutRateLimitGlobal, PortScan, 50.0),
+            (IcmpOutRateLimitHost, PortScan, 50.0),
+            (Icmp6OutRateLimitHost, PortScan, 50.0),
         ];
         AlertRules {
             spikes: spec
