@@ -14,6 +14,8 @@
 //! - [`listen`], [`Acceptor`] and [`connect_clients`] make real sockets;
 //! - [`SynSender`] sends spoofed SYNs (and ICMP echo requests) from raw
 //!   sockets, with sources from [`spoofed_sources`];
+//! - [`without_netlink`] and [`as_user`] run code with less than the
+//!   test has (no netlink sockets, no privileges);
 //! - [`wait_until`] polls a condition.
 //!
 //! Addresses: the namespaces' own links use `198.19.0.0/16` and
@@ -41,6 +43,7 @@ mod lab;
 mod netns;
 mod packet;
 mod raw;
+mod sandbox;
 mod sockets;
 
 use std::time::{Duration, Instant};
@@ -49,6 +52,7 @@ pub use lab::{Lab, LabConfig};
 pub use netns::{require_root, run_cmd, veth, Netns};
 pub use packet::{echo_packet, internet_checksum, syn_packet};
 pub use raw::SynSender;
+pub use sandbox::{as_user, without_netlink};
 pub use sockets::{
     connect_clients, listen, listen_v6only, spoofed_sources, Acceptor, SPOOF_V4, SPOOF_V6,
 };
