@@ -37,7 +37,6 @@ impl ho_table {
     }
 
     /// The rows, for the other modules of the ABI.
-    #[allow(dead_code)]
     pub(crate) fn entries(&self) -> &[TcpEntry<'static>] {
         &self.entries
     }
