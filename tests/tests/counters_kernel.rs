@@ -196,6 +196,7 @@ fn syn_flood_with_cookies_shows_in_counters_not_in_table() {
         |u| matches!(u, UndercountReason::SynQueueFull { listener, .. } if *listener == target)
     ));
     // The settings are the namespace's own (the host keeps its own values).
+    assert_eq!(r.settings_error, None);
     let settings = r.settings.as_ref().unwrap();
     assert_eq!(settings.tcp_syncookies, Some(1));
     assert_eq!(

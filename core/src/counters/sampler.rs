@@ -31,6 +31,10 @@ pub struct CounterReport {
     pub alerts: Vec<Alert>,
     /// The settings of the namespace, when they could be read.
     pub settings: Option<Settings>,
+    /// Why the settings could not be read (entering another namespace
+    /// needs `CAP_SYS_ADMIN`); the counters are reported all the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_error: Option<String>,
     /// What the settings mean for the half-open table.
     pub notes: Vec<SettingNote>,
     /// Each listener's queues.
@@ -104,6 +108,9 @@ impl std::fmt::Display for CounterReport {
         }
         for n in &self.notes {
             writeln!(f, "{} = {}: {}", n.setting, n.value, n.text)?;
+        }
+        if let Some(e) = &self.settings_error {
+            writeln!(f, "settings: {e}")?;
         }
         Ok(())
     }
@@ -194,13 +201,21 @@ impl Sampler {
     }
 
     /// Reads the namespace's settings and listener queues now and reports.
+    /// When another namespace cannot be entered to read its settings, the
+    /// report says why in `settings_error` and carries everything else.
     pub fn report(&self) -> Result<CounterReport, CounterError> {
-        let settings = Settings::read(&self.ns)?;
+        let (settings, settings_error) = match Settings::read(&self.ns) {
+            Ok(s) => (s, None),
+            Err(e @ CounterError::Netns { .. }) => (None, Some(e.to_string())),
+            Err(e) => return Err(e),
+        };
         let listeners = match &self.ns {
             NetNs::Dir(_) if !self.ns.table_path(crate::procnet::Family::V4).exists() => Vec::new(),
             ns => read_listener_queues(ns)?,
         };
-        Ok(self.report_with(settings, listeners))
+        let mut report = self.report_with(settings, listeners);
+        report.settings_error = settings_error;
+        Ok(report)
     }
 
     /// Reports with settings and listener queues the caller already has
@@ -237,6 +252,7 @@ impl Sampler {
             alerts,
             notes: settings.as_ref().map(Settings::notes).unwrap_or_default(),
             settings,
+            settings_error: None,
             listeners,
             undercount,
         }

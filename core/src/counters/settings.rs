@@ -214,7 +214,13 @@ fn read_in_netns(pid: u32) -> Result<Settings, CounterError> {
         let path = path.to_owned();
         move |source| CounterError::Io { path, source }
     };
-    let theirs = fs::metadata(&ns_path).map_err(io_err(&ns_path))?;
+    let theirs = fs::metadata(&ns_path).map_err(|source| CounterError::Netns {
+        pid,
+        source: crate::netns::NetnsError::Open {
+            path: ns_path.clone(),
+            source,
+        },
+    })?;
     let own_path = Path::new("/proc/thread-self/ns/net");
     let ours = fs::metadata(own_path).map_err(io_err(own_path))?;
     if (theirs.dev(), theirs.ino()) == (ours.dev(), ours.ino()) {
@@ -465,6 +471,22 @@ mod tests {
         assert_eq!(s.somaxconn, Some(4096));
         assert_eq!(s.tcp_syncookies, None);
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_namespace_that_cannot_be_entered_is_a_netns_error() {
+        let e = Settings::read(&NetNs::Pid(u32::MAX)).unwrap_err();
+        match &e {
+            CounterError::Netns { pid, source } => {
+                assert_eq!(*pid, u32::MAX);
+                assert_eq!(source.io_error().kind(), io::ErrorKind::NotFound);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            e.to_string().starts_with("settings of pid 4294967295: "),
+            "{e}"
+        );
     }
 
     #[test]
