@@ -2,7 +2,8 @@
 //! with spoofed SYNs, and real clients.
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::time::Duration;
 
 use crate::netns::{veth, Netns};
 
@@ -31,6 +32,10 @@ pub struct LabConfig {
     /// Deep FIFO queues (`pfifo limit 500000`) on both ends of the attack
     /// link. Default true.
     pub deep_queue: bool,
+    /// Every veth end on the NAPI path ([`Netns::veth_napi`]): packets
+    /// between the lab's namespaces bypass the CPU's shared backlog, so
+    /// floods elsewhere on the machine do not drop them. Default true.
+    pub veth_napi: bool,
 }
 
 impl Default for LabConfig {
@@ -41,6 +46,7 @@ impl Default for LabConfig {
             max_syn_backlog: Some(65536),
             synack_retries: None,
             deep_queue: true,
+            veth_napi: true,
         }
     }
 }
@@ -86,6 +92,25 @@ pub struct Lab {
     pub attacker: Netns,
     /// The namespace real clients connect from ([`crate::connect_clients`]).
     pub client: Netns,
+}
+
+/// Connects from `ns` to the closed port `to`: the SYN and the RST that
+/// answers it leave both ends' neighbour entries resolved.
+fn prime_neighbours(ns: &Netns, to: SocketAddr) -> io::Result<()> {
+    ns.run(
+        || match TcpStream::connect_timeout(&to, Duration::from_secs(5)) {
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(()),
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                format!("priming neighbours towards {to}: {e}"),
+            )),
+            Ok(_) => Err(io::Error::other(format!(
+                "port {} unexpectedly open on {}",
+                to.port(),
+                to.ip()
+            ))),
+        },
+    )
 }
 
 impl Lab {
@@ -161,6 +186,20 @@ impl Lab {
         if config.deep_queue {
             s.deep_queue("att0", 500_000)?;
             a.deep_queue("srv0", 500_000)?;
+        }
+        if config.veth_napi {
+            for (ns, dev) in [(s, "att0"), (s, "cli0"), (a, "srv0"), (c, "srv0")] {
+                ns.veth_napi(dev)?;
+            }
+        }
+        // Resolve the link-layer neighbours both ways now: packets sent
+        // while a neighbour is still unresolved wait in a short queue that
+        // a flood overruns, and the first SYNs would be lost.
+        for (ns, server) in [(a, Lab::SERVER_V4), (c, Lab::SERVER_CLIENT_SIDE_V4)] {
+            prime_neighbours(ns, SocketAddr::new(server.into(), 9))?;
+        }
+        for (ns, server) in [(a, Lab::SERVER_V6), (c, Lab::SERVER_CLIENT_SIDE_V6)] {
+            prime_neighbours(ns, SocketAddr::new(server.into(), 9))?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -415,6 +415,81 @@ impl Netns {
             "-n", &self.name, "qdisc", "replace", "dev", dev, "root", "pfifo", "limit", &limit,
         ];
         run_cmd("tc", &args).map(|_| ())
+    }
+
+    /// Puts veth end `dev` on the NAPI path: generic receive offload on
+    /// (`ethtool -K <dev> gro on`) and TCP segmentation offload off
+    /// (`tso off`; the kernel only hands packets from a TSO-capable sender
+    /// to the peer's NAPI ring). Packets then bypass the CPU's shared
+    /// backlog (`net.core.netdev_max_backlog`), which floods elsewhere on the
+    /// machine overflow, and a full ring pushes back on the sender's qdisc
+    /// instead of dropping. Set it on both ends of a link.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// if !halfopen_tests::require_root("doc_veth_napi") {
+    ///     return;
+    /// }
+    /// let ns = halfopen_tests::Netns::new("g").unwrap();
+    /// ns.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]).unwrap();
+    /// ns.veth_napi("v0").unwrap();
+    /// ns.veth_napi("v1").unwrap();
+    /// ```
+    pub fn veth_napi(&self, dev: &str) -> io::Result<()> {
+        const ETHTOOL_STSO: u32 = 0x1f;
+        const ETHTOOL_SGRO: u32 = 0x2c;
+        self.ethtool_set(dev, ETHTOOL_SGRO, 1)?;
+        self.ethtool_set(dev, ETHTOOL_STSO, 0)
+    }
+
+    /// One legacy `SIOCETHTOOL` set command (`struct ethtool_value`) on `dev`.
+    fn ethtool_set(&self, dev: &str, cmd: u32, data: u32) -> io::Result<()> {
+        let name = dev.as_bytes();
+        if name.len() >= libc::IFNAMSIZ || name.contains(&0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("bad interface name {dev:?}"),
+            ));
+        }
+        self.run(|| {
+            /// `struct ethtool_value` of `<linux/ethtool.h>`.
+            #[repr(C)]
+            struct EthtoolValue {
+                cmd: u32,
+                data: u32,
+            }
+            let mut value = EthtoolValue { cmd, data };
+            let mut ifr_name = [0 as libc::c_char; libc::IFNAMSIZ];
+            for (d, s) in ifr_name.iter_mut().zip(name) {
+                *d = *s as libc::c_char;
+            }
+            let mut req = libc::ifreq {
+                ifr_name,
+                ifr_ifru: libc::__c_anonymous_ifr_ifru {
+                    ifru_data: (&mut value as *mut EthtoolValue).cast(),
+                },
+            };
+            // SAFETY: plain socket(2) call; the result is checked.
+            let fd =
+                unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: fd is a fresh descriptor nobody else owns.
+            let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+            // SAFETY: req names the interface and points at `value`, both
+            // alive for the call; SIOCETHTOOL reads and writes only them.
+            let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCETHTOOL, &mut req) };
+            if rc != 0 {
+                let e = io::Error::last_os_error();
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("ethtool command {cmd:#x} on {dev}: {e}"),
+                ));
+            }
+            Ok(())
+        })
     }
 
     /// Adds address `cidr` (e.g. `198.19.1.1/24`, `2001:db8:ffff:1::1/64`)

@@ -370,7 +370,12 @@ fn live_table_read_while_connections_churn() {
         let _stop = StopOnDrop(&stop);
         let started = Instant::now();
         let capacities = [MIN_BUFFER, 1000, 4096, DEFAULT_BUFFER];
-        while started.elapsed() < Duration::from_secs(6) {
+        // At least 6 seconds and 10 passes (a loaded machine reads slowly).
+        while started.elapsed() < Duration::from_secs(6) || passes < 10 {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "only {passes} passes in 2 minutes"
+            );
             for family in Family::BOTH {
                 let path = lab.server.net_ns().table_path(family);
                 let capacity = capacities[passes as usize % capacities.len()];

@@ -300,13 +300,14 @@ fn tens_of_thousands_of_half_open_entries() {
             got = half_open(&lab.server, family, halfopen::procnet::DEFAULT_BUFFER);
             got.len() == sent.len()
         });
+        let want: BTreeSet<_> = sent.iter().map(|&r| (dst, r)).collect();
         assert!(
             complete,
-            "{family:?}: {} of {} half-open entries",
+            "{family:?}: {} of {} half-open entries; missing {:?}",
             got.len(),
-            sent.len()
+            sent.len(),
+            want.difference(&got).take(5).collect::<Vec<_>>()
         );
-        let want: BTreeSet<_> = sent.iter().map(|&r| (dst, r)).collect();
         assert_eq!(got, want);
 
         // Whole-table agreement with procfs, field by field.
