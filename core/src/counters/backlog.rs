@@ -5,15 +5,13 @@
 //! a listener). sock_diag does: `idiag_wqueue` of a listener is its backlog,
 //! `min(listen() backlog, somaxconn)`. This module asks for listeners only,
 //! so the dump is small however many half-open entries there are.
-#![allow(unsafe_code)]
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use crate::procnet::{Family, NetNs, TcpState};
-use crate::sockdiag::{decode_socket, request, StateSet, INET_DIAG_MSG_LEN, NLMSG_HDR_LEN};
+use crate::sockdiag::{decode_socket, SockDiag, StateSet, INET_DIAG_MSG_LEN, NLMSG_HDR_LEN};
 
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
@@ -58,47 +56,17 @@ fn bad(what: &str) -> io::Error {
 }
 
 fn dump(family: Family, out: &mut HashMap<SocketAddr, u32>) -> io::Result<()> {
-    // SAFETY: socket(2) takes no pointers; the result is checked below.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            libc::NETLINK_SOCK_DIAG,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a fresh descriptor nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let req = request(family, StateSet::of(&[TcpState::Listen]), 1);
-    loop {
-        // SAFETY: the pointer and length describe `req`, borrowed for the call.
-        let n = unsafe { libc::send(fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) };
-        if n >= 0 {
-            break;
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        // SAFETY: the pointer and length describe `buf`, borrowed mutably
-        // for the call; the kernel writes at most `buf.len()` bytes.
-        let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if walk(&buf[..n as usize], out)? {
-            return Ok(());
-        }
-    }
+    let mut walked = Ok(false);
+    SockDiag::open()
+        .and_then(|mut diag| {
+            diag.dump_raw(family, StateSet::of(&[TcpState::Listen]), |datagram| {
+                if walked.is_ok() {
+                    walked = walk(datagram, out);
+                }
+            })
+        })
+        .map_err(io::Error::other)?;
+    walked.map(|_| ())
 }
 
 /// Walks one datagram's messages into `out`; true at the end of the dump.
