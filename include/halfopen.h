@@ -1676,6 +1676,8 @@ ho_result ho_config_set_limits(struct ho_config *config, size_t node_cap, size_t
 
 /**
  * Builds the report of `table` under `config` and stores it in `*out`.
+ * The report names the table's source (`"source"` in its JSON) unless the
+ * table was parsed from a buffer.
  *
  * Errors: `HO_CONFIG_*` when the config is invalid.
  *

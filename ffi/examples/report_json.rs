@@ -16,10 +16,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .ok_or("usage: report_json DIR (a directory holding tcp and tcp6)")?;
     let opts = Options::new().namespace(Namespace::Dir(dir.into()));
-    let (snapshot, _) = Snapshot::read(&opts)?;
-    println!(
-        "{}",
-        Report::build(&snapshot, &Config::default())?.to_json()
-    );
+    let (snapshot, summary) = Snapshot::read(&opts)?;
+    let report = Report::build(&snapshot, &Config::default())?.with_source(summary.origin);
+    println!("{}", report.to_json());
     Ok(())
 }

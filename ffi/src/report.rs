@@ -387,6 +387,8 @@ pub extern "C" fn ho_config_set_limits(
 }
 
 /// Builds the report of `table` under `config` and stores it in `*out`.
+/// The report names the table's source (`"source"` in its JSON) unless the
+/// table was parsed from a buffer.
 ///
 /// Errors: `HO_CONFIG_*` when the config is invalid.
 ///
@@ -403,7 +405,10 @@ pub extern "C" fn ho_report_new(
         let table = try_ref!(table);
         let config = try_ref!(config);
         check_out!(out);
-        let report = Report::from_entries(table.entries(), &config.config)?;
+        let mut report = Report::from_entries(table.entries(), &config.config)?;
+        if let Some(origin) = table.core_origin() {
+            report = report.with_source(origin);
+        }
         write_out!(out, Box::into_raw(Box::new(ho_report::new(report))));
         Ok(())
     }
@@ -426,8 +431,8 @@ pub extern "C" fn ho_report_read(
         let opts = try_ref!(opts);
         let config = try_ref!(config);
         check_out!(out);
-        let (snapshot, _) = Snapshot::read(opts.options())?;
-        let report = Report::build(&snapshot, &config.config)?;
+        let (snapshot, summary) = Snapshot::read(opts.options())?;
+        let report = Report::build(&snapshot, &config.config)?.with_source(summary.origin);
         write_out!(out, Box::into_raw(Box::new(ho_report::new(report))));
         Ok(())
     }

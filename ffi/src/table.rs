@@ -41,6 +41,16 @@ impl ho_table {
         &self.entries
     }
 
+    /// The core's name for where the rows came from; `None` for a buffer.
+    pub(crate) fn core_origin(&self) -> Option<Origin> {
+        match self.origin {
+            ho_origin::Buffer => None,
+            ho_origin::Netlink => Some(Origin::Netlink),
+            ho_origin::Proc => Some(Origin::Proc),
+            ho_origin::File => Some(Origin::File),
+        }
+    }
+
     /// Hands the table to C through `out` (checked non-NULL).
     pub(crate) fn hand_out(self, out: *mut *mut ho_table) {
         write_out!(out, Box::into_raw(Box::new(self)));

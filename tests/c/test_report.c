@@ -146,6 +146,8 @@ static void test_flood_report(ho_table *t) {
   CHECK(strncmp(json, "{\"half_open\":300,", 17) == 0);
   CHECK(strstr(json, "\"198.18.5.0/24\"") != NULL);
   CHECK(strstr(json, "\"verdict\":\"block\"") != NULL);
+  /* Parsed from a buffer: no source named. */
+  CHECK(strstr(json, "\"source\"") == NULL);
   size_t len = 0;
   CHECK_RESULT(ho_report_json_into(r, NULL, 0, &len), HO_BUFFER_TOO_SMALL);
   CHECK(len == strlen(json));
@@ -188,6 +190,11 @@ static void test_flood_report(ho_table *t) {
   r = NULL;
   CHECK_RESULT(ho_report_read(opts, c, &r), HO_OK);
   CHECK(r != NULL);
+  json = NULL;
+  CHECK_RESULT(ho_report_json(r, &json), HO_OK);
+  CHECK(strstr(json, "\"source\":\"netlink\"") != NULL ||
+        strstr(json, "\"source\":\"proc\"") != NULL);
+  ho_string_free(json);
   ho_report_free(r);
   CHECK_RESULT(ho_report_read(NULL, c, &r), HO_NULL_PARAMETER);
   CHECK_RESULT(ho_report_read(opts, NULL, &r), HO_NULL_PARAMETER);

@@ -115,8 +115,10 @@ fn the_c_daemon_reports_and_blocks_a_real_flood_as_core_does() {
 fn check_daemon(daemon: &Path, dir: &Path, half_open: u64) {
     // Core's report of the same capture is the oracle.
     let opts = Options::new().namespace(Namespace::Dir(dir.to_path_buf()));
-    let (snapshot, _) = Snapshot::read(&opts).unwrap();
-    let core = Report::build(&snapshot, &Config::default()).unwrap();
+    let (snapshot, summary) = Snapshot::read(&opts).unwrap();
+    let core = Report::build(&snapshot, &Config::default())
+        .unwrap()
+        .with_source(summary.origin);
     assert_eq!(core.half_open, half_open);
     assert!(core.blocks().count() > 0, "nothing to block in {dir:?}");
 
