@@ -51,7 +51,8 @@
  * library: 1-99 the ABI's own errors, 100-199 a malformed TCP table row,
  * 200-299 reading a table, 300-349 netlink sock_diag, 350-399 network
  * namespaces and live reads, 400-499 the counters, 500-599 report
- * configs, 600-699 the block set, 700-799 firewall renderers. When a call fails,
+ * configs, 600-699 the block set, 700-799 firewall renderers, 800-899
+ * the block set's state file. When a call fails,
  * `ho_last_error_message()` gives the error's text on the same thread.
  *
  */
@@ -266,6 +267,40 @@ enum ho_result
    * A table, set, chain or zone name the firewall tools would not take.
    */
   HO_FIREWALL_BAD_NAME = 700,
+  /**
+   * Reading, writing, syncing or renaming a state file failed (errno in
+   * `ho_last_error_os_code()`).
+   */
+  HO_STATE_IO = 800,
+  /**
+   * The state file is empty.
+   */
+  HO_STATE_EMPTY = 801,
+  /**
+   * The file is no block set state file.
+   */
+  HO_STATE_NOT_A_STATE_FILE = 802,
+  /**
+   * The state file is of a version this library does not read.
+   */
+  HO_STATE_VERSION = 803,
+  /**
+   * A field of the state file could not be read (line and field in the
+   * last error).
+   */
+  HO_STATE_BAD = 804,
+  /**
+   * The state file ends before its end line.
+   */
+  HO_STATE_TRUNCATED = 805,
+  /**
+   * The state file's contents do not match its checksum.
+   */
+  HO_STATE_CHECKSUM = 806,
+  /**
+   * Two blocks in the state file overlap.
+   */
+  HO_STATE_OVERLAP = 807,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1038,6 +1073,41 @@ ho_result ho_blockset_lookup(const struct ho_blockset *set,
                              bool *out_found);
 
 /**
+ * Saves `set` as of `now_ms` to the state file `path`: a versioned,
+ * checksummed text file with each block's remaining time, strikes and
+ * reason, written to a temporary file, synced and renamed over `path`, so
+ * a process killed at any point leaves the previous file or the new one.
+ *
+ * Errors: `HO_STATE_IO` (errno in `ho_last_error_os_code()`).
+ *
+ * Ownership: `path` (NUL-terminated UTF-8) is borrowed for the call.
+ * Threads: while no thread changes the set.
+ */
+ho_result ho_blockset_save(const struct ho_blockset *set, const char *path, uint64_t now_ms);
+
+/**
+ * Restores a block set from the state file `path` with the settings
+ * `*config`, its times moved to `now_ms` on the caller's clock (remaining
+ * TTLs are kept, across a reboot too), and stores it in `*out`.
+ * `*out_refused` receives how many saved blocks the settings refused (a
+ * smaller capacity).
+ *
+ * Errors: a missing, empty, truncated, altered or foreign file is an error,
+ * never a silently empty set: `HO_STATE_IO`, `HO_STATE_EMPTY`,
+ * `HO_STATE_NOT_A_STATE_FILE`, `HO_STATE_VERSION`, `HO_STATE_BAD` (line and
+ * field in the last error), `HO_STATE_TRUNCATED`, `HO_STATE_CHECKSUM`,
+ * `HO_STATE_OVERLAP`.
+ *
+ * Ownership: `path` is borrowed and `config` read during the call. On
+ * success the caller owns `*out` (`ho_blockset_free`). Threads: any thread.
+ */
+ho_result ho_blockset_load(const char *path,
+                           const struct ho_block_config *config,
+                           uint64_t now_ms,
+                           struct ho_blockset **out,
+                           size_t *out_refused);
+
+/**
  * Stores in `*out` what changed since the last diff (or
  * `ho_blockset_mark_synced`) at `now_ms`, and counts the firewall as told:
  * render the diff and apply it.
@@ -1249,8 +1319,8 @@ ho_result ho_last_error_code(void);
 
 /**
  * The line (counting from 1, header included) of the calling thread's last
- * error when it is about a malformed line of a table or counter file; 0
- * otherwise.
+ * error when it is about a malformed line of a table, counter file or
+ * state file; 0 otherwise.
  *
  * Threads: each thread has its own last error.
  */

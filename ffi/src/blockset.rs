@@ -9,6 +9,7 @@ use std::ffi::c_char;
 use std::time::Duration;
 
 use halfopen::blockset::{Added, Block, BlockConfig, BlockSet, Millis, SyncDiff};
+use std::path::Path;
 
 use crate::error::{ho_result, Error};
 use crate::report::{ho_report, parse_net};
@@ -510,6 +511,62 @@ pub extern "C" fn ho_blockset_lookup(
             write_out!(out, ho_block::from(block));
         }
         write_out!(out_found, found.is_some());
+        Ok(())
+    }
+}
+
+/// Saves `set` as of `now_ms` to the state file `path`: a versioned,
+/// checksummed text file with each block's remaining time, strikes and
+/// reason, written to a temporary file, synced and renamed over `path`, so
+/// a process killed at any point leaves the previous file or the new one.
+///
+/// Errors: `HO_STATE_IO` (errno in `ho_last_error_os_code()`).
+///
+/// Ownership: `path` (NUL-terminated UTF-8) is borrowed for the call.
+/// Threads: while no thread changes the set.
+#[no_mangle]
+pub extern "C" fn ho_blockset_save(
+    set: *const ho_blockset,
+    path: *const c_char,
+    now_ms: u64,
+) -> ho_result {
+    ffi_fn! {
+        let set = try_ref!(set);
+        let path = try_str!(path);
+        set.set.save(Path::new(path), Millis(now_ms))?;
+        Ok(())
+    }
+}
+
+/// Restores a block set from the state file `path` with the settings
+/// `*config`, its times moved to `now_ms` on the caller's clock (remaining
+/// TTLs are kept, across a reboot too), and stores it in `*out`.
+/// `*out_refused` receives how many saved blocks the settings refused (a
+/// smaller capacity).
+///
+/// Errors: a missing, empty, truncated, altered or foreign file is an error,
+/// never a silently empty set: `HO_STATE_IO`, `HO_STATE_EMPTY`,
+/// `HO_STATE_NOT_A_STATE_FILE`, `HO_STATE_VERSION`, `HO_STATE_BAD` (line and
+/// field in the last error), `HO_STATE_TRUNCATED`, `HO_STATE_CHECKSUM`,
+/// `HO_STATE_OVERLAP`.
+///
+/// Ownership: `path` is borrowed and `config` read during the call. On
+/// success the caller owns `*out` (`ho_blockset_free`). Threads: any thread.
+#[no_mangle]
+pub extern "C" fn ho_blockset_load(
+    path: *const c_char,
+    config: *const ho_block_config,
+    now_ms: u64,
+    out: *mut *mut ho_blockset,
+    out_refused: *mut usize,
+) -> ho_result {
+    ffi_fn! {
+        let path = try_str!(path);
+        let config = try_ref!(config);
+        check_out!(out, out_refused);
+        let restored = BlockSet::load(Path::new(path), config.to_core(), Millis(now_ms))?;
+        write_out!(out_refused, restored.refused.len());
+        write_out!(out, ho_blockset::boxed(restored.set));
         Ok(())
     }
 }

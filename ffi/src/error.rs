@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 
+use halfopen::blockset::state_file::StateError;
 use halfopen::blockset::BlockError;
 use halfopen::counters::{CounterError, CounterParseError};
 use halfopen::firewall::FirewallError;
@@ -20,7 +21,8 @@ use halfopen::verdict::ConfigError;
 /// library: 1-99 the ABI's own errors, 100-199 a malformed TCP table row,
 /// 200-299 reading a table, 300-349 netlink sock_diag, 350-399 network
 /// namespaces and live reads, 400-499 the counters, 500-599 report
-/// configs, 600-699 the block set, 700-799 firewall renderers. When a call fails,
+/// configs, 600-699 the block set, 700-799 firewall renderers, 800-899
+/// the block set's state file. When a call fails,
 /// `ho_last_error_message()` gives the error's text on the same thread.
 ///
 /// cbindgen:prefix-with-name=false
@@ -142,6 +144,25 @@ pub enum ho_result {
 
     /// A table, set, chain or zone name the firewall tools would not take.
     HO_FIREWALL_BAD_NAME = 700,
+
+    /// Reading, writing, syncing or renaming a state file failed (errno in
+    /// `ho_last_error_os_code()`).
+    HO_STATE_IO = 800,
+    /// The state file is empty.
+    HO_STATE_EMPTY = 801,
+    /// The file is no block set state file.
+    HO_STATE_NOT_A_STATE_FILE = 802,
+    /// The state file is of a version this library does not read.
+    HO_STATE_VERSION = 803,
+    /// A field of the state file could not be read (line and field in the
+    /// last error).
+    HO_STATE_BAD = 804,
+    /// The state file ends before its end line.
+    HO_STATE_TRUNCATED = 805,
+    /// The state file's contents do not match its checksum.
+    HO_STATE_CHECKSUM = 806,
+    /// Two blocks in the state file overlap.
+    HO_STATE_OVERLAP = 807,
 }
 
 /// Every error an entry point can meet, before it becomes a code.
@@ -173,6 +194,8 @@ pub(crate) enum Error {
     Block(BlockError),
     /// A renderer setting the firewall would not take.
     Firewall(FirewallError),
+    /// A block set state file could not be read or written.
+    State(StateError),
 }
 
 impl From<ParseError> for Error {
@@ -217,6 +240,12 @@ impl From<FirewallError> for Error {
     }
 }
 
+impl From<StateError> for Error {
+    fn from(e: StateError) -> Self {
+        Error::State(e)
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -237,6 +266,7 @@ impl std::fmt::Display for Error {
             Error::Config(e) => e.fmt(f),
             Error::Block(e) => e.fmt(f),
             Error::Firewall(e) => e.fmt(f),
+            Error::State(e) => e.fmt(f),
         }
     }
 }
@@ -267,6 +297,17 @@ pub(crate) fn map_error(e: &Error) -> ho_result {
         },
         Error::Firewall(e) => match e {
             FirewallError::BadName { .. } => HO_FIREWALL_BAD_NAME,
+            _ => HO_UNKNOWN_ERROR,
+        },
+        Error::State(e) => match e {
+            StateError::Io { .. } => HO_STATE_IO,
+            StateError::Empty => HO_STATE_EMPTY,
+            StateError::NotAStateFile { .. } => HO_STATE_NOT_A_STATE_FILE,
+            StateError::Version { .. } => HO_STATE_VERSION,
+            StateError::Bad { .. } => HO_STATE_BAD,
+            StateError::Truncated { .. } => HO_STATE_TRUNCATED,
+            StateError::Checksum { .. } => HO_STATE_CHECKSUM,
+            StateError::Overlap { .. } => HO_STATE_OVERLAP,
             _ => HO_UNKNOWN_ERROR,
         },
     }
@@ -421,6 +462,20 @@ fn details(e: &Error) -> Details {
             field: Some((*name).to_owned()),
             ..Details::default()
         },
+        Error::State(StateError::Io { source, .. }) => os(source),
+        Error::State(StateError::Bad { line, field, .. }) => Details {
+            line: *line as u64,
+            field: Some((*field).to_owned()),
+            os_code: 0,
+        },
+        Error::State(StateError::NotAStateFile { .. } | StateError::Version { .. }) => Details {
+            line: 1,
+            ..Details::default()
+        },
+        Error::State(StateError::Overlap { line, .. }) => Details {
+            line: *line as u64,
+            ..Details::default()
+        },
         Error::Counter(e) => match e {
             CounterError::Io { source, .. } => os(source),
             CounterError::Parse { source, .. } => Details {
@@ -548,8 +603,8 @@ pub extern "C" fn ho_last_error_code() -> ho_result {
 }
 
 /// The line (counting from 1, header included) of the calling thread's last
-/// error when it is about a malformed line of a table or counter file; 0
-/// otherwise.
+/// error when it is about a malformed line of a table, counter file or
+/// state file; 0 otherwise.
 ///
 /// Threads: each thread has its own last error.
 #[no_mangle]
@@ -676,6 +731,14 @@ result_names! {
     HO_BLOCK_FULL,
     HO_BLOCK_ZERO_TTL,
     HO_FIREWALL_BAD_NAME,
+    HO_STATE_IO,
+    HO_STATE_EMPTY,
+    HO_STATE_NOT_A_STATE_FILE,
+    HO_STATE_VERSION,
+    HO_STATE_BAD,
+    HO_STATE_TRUNCATED,
+    HO_STATE_CHECKSUM,
+    HO_STATE_OVERLAP,
 }
 
 fn result_name(code: u32) -> Option<&'static std::ffi::CStr> {

@@ -22,6 +22,7 @@ void test_counters(const char *tmpdir);
 void test_report_counters(const char *tmpdir);
 void test_report(void);
 void test_blockset(void);
+void test_state(const char *tmpdir);
 
 #define CHECK(cond)                                                            \
   do {                                                                         \
