@@ -9,14 +9,14 @@
 mod oracle;
 
 use std::collections::BTreeSet;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use halfopen::procnet::{open_live, Family, TableReader, TcpEntry, TcpState, MIN_BUFFER};
 use halfopen_tests::{
-    connect_clients, listen, listen_v6only, require_root, spoofed_sources, wait_until, Acceptor,
-    Lab, LabConfig, Netns, SynSender,
+    as_user, connect_clients, listen, listen_v6only, require_root, spoofed_sources, wait_until,
+    Acceptor, Lab, LabConfig, Netns, SynSender,
 };
 use std::io::Write as _;
 
@@ -46,6 +46,8 @@ const CLOSER: u16 = 8080;
 const HOLDER: u16 = 8081;
 const BACKLOG: u32 = 511;
 const PAYLOAD: &[u8] = &[0x5a; 100];
+const UNPRIVILEGED: u16 = 8443;
+const NOBODY: u32 = 65534;
 
 fn build_mix() -> Mix {
     let lab = Lab::new("pkm", &LabConfig::default()).unwrap();
@@ -100,6 +102,22 @@ fn build_mix() -> Mix {
         Box::new(holder),
     ]);
 
+    // A listener owned by another user: its rows (listener, request
+    // sockets, children) carry that uid.
+    let nobody = s
+        .run(|| {
+            as_user(NOBODY, || {
+                TcpListener::bind(Lab::server_addr_v4(UNPRIVILEGED))
+            })
+        })
+        .unwrap()
+        .unwrap();
+    let nobody_client = connect_clients(&lab.client, Lab::server_addr_v4(UNPRIVILEGED), 1).unwrap();
+    keep.extend([
+        Box::new(nobody) as Box<dyn std::any::Any>,
+        Box::new(nobody_client),
+    ]);
+
     // SYN_RECV from spoofed sources: IPv4, IPv6, and IPv4 to the dual-stack
     // listener (IPv4-mapped rows in tcp6).
     let mut syn = SynSender::new(&lab.attacker).unwrap().rate(10_000);
@@ -110,18 +128,23 @@ fn build_mix() -> Mix {
         Lab::server_addr_v4(HTTP),
     )
     .unwrap();
+    syn.send(
+        spoofed_sources(Family::V4, 200, 2),
+        Lab::server_addr_v4(UNPRIVILEGED),
+    )
+    .unwrap();
     syn.send(spoofed_sources(Family::V6, 0, 6), Lab::server_addr_v6(HTTP))
         .unwrap();
 
     let ready = wait_until(Duration::from_secs(10), || {
         let v4 = s.entries(Family::V4).unwrap();
         let v6 = s.entries(Family::V6).unwrap();
-        count(&v4, TcpState::SynRecv) == 6
+        count(&v4, TcpState::SynRecv) == 8
             && count(&v6, TcpState::SynRecv) == 10
             && count(&v4, TcpState::TimeWait) == 2
             && count(&v6, TcpState::TimeWait) == 2
             && count(&v4, TcpState::CloseWait) == 2
-            && count(&v4, TcpState::Established) == 3
+            && count(&v4, TcpState::Established) == 4
             && count(&v6, TcpState::Established) == 4
             && v4
                 .iter()
@@ -151,13 +174,27 @@ fn live_tables_match_procfs_field_by_field() {
 
     // The values themselves, not only agreement.
     let listeners: Vec<_> = v4.iter().filter(|e| e.state == Listen).collect();
-    assert_eq!(listeners.len(), 3);
+    assert_eq!(listeners.len(), 4);
     for l in &listeners {
         // /proc prints write_seq - snd_una for every socket, 0 for a
         // listener (sock_diag reports the backlog there instead).
         assert_eq!(l.tx_queue, 0);
         assert!(l.inode != 0);
     }
+    let owned: Vec<_> = v4
+        .iter()
+        .filter(|e| e.local.port() == UNPRIVILEGED)
+        .collect();
+    assert_eq!(
+        owned.len(),
+        4,
+        "listener, two request sockets, one connection"
+    );
+    assert!(owned.iter().all(|e| e.uid == NOBODY), "{owned:?}");
+    assert!(v4
+        .iter()
+        .filter(|e| e.local.port() != UNPRIVILEGED)
+        .all(|e| e.uid == 0));
     let ssh_listener = listeners.iter().find(|e| e.local.port() == SSH).unwrap();
     assert_eq!(
         ssh_listener.rx_queue, 3,
@@ -166,7 +203,8 @@ fn live_tables_match_procfs_field_by_field() {
     for e in v4.iter().filter(|e| e.state == SynRecv) {
         assert!(oracle::is_spoofed(&e.remote));
         assert!(e.is_request());
-        assert_eq!(e.local, Lab::server_addr_v4(SSH));
+        assert!([SSH, UNPRIVILEGED].contains(&e.local.port()));
+        assert_eq!(e.local.ip(), IpAddr::from(Lab::SERVER_V4));
     }
     let mapped_half_open: Vec<_> = v6
         .iter()
@@ -212,6 +250,7 @@ fn live_tables_match_procfs_field_by_field() {
 fn captured_tables_match_procfs_field_by_field() {
     let mut seen = std::collections::HashSet::new();
     let mut files = 0;
+    let mut owners = BTreeSet::new();
     for entry in std::fs::read_dir(captures_dir()).unwrap() {
         let path = entry.unwrap().path();
         let family = match path.extension().and_then(|e| e.to_str()) {
@@ -228,8 +267,13 @@ fn captured_tables_match_procfs_field_by_field() {
         reader.for_each(|e| streamed.push(e.detach())).unwrap();
         assert_eq!(streamed, rows);
         seen.extend(rows.iter().map(|e| (family, e.state)));
+        owners.extend(rows.iter().map(|e| e.uid));
         files += 1;
     }
+    assert!(
+        owners.len() >= 2,
+        "one owner only in the captures: {owners:?}"
+    );
     assert!(
         files >= 2,
         "captures missing in {}",
