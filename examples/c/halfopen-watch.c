@@ -8,13 +8,16 @@
  * batches to `nft -f -` to apply them.
  *
  *   halfopen-watch [-i SECONDS] [-n ROUNDS] [-t TTL_SECONDS] [-k TOP]
- *                  [-s] [-j] [TABLE...]
+ *                  [-f STATE_FILE] [-s] [-j] [TABLE...]
  *
  *   -i  seconds between rounds (default 5)
  *   -n  stop after this many rounds (default: run until killed; with
  *       tables, one round per table)
  *   -t  block TTL in seconds (default 600; repeat offenders get longer)
  *   -k  how many prefixes to print per round (default 10)
+ *   -f  keep the block set in STATE_FILE: restored at start (a missing
+ *       file starts an empty set; a damaged one is an error), saved after
+ *       every round, so a restart keeps the blocks and their time left
  *   -s  simulated clock: start at 0 ms, advance by the interval each
  *       round, never sleep (for replaying captures; output is repeatable)
  *   -j  also print each round's report as JSON, on a line of its own
@@ -40,6 +43,7 @@ struct options {
   unsigned top;
   int simulate;
   int json;
+  const char *state;
   char **tables;
   int n_tables;
 };
@@ -188,14 +192,14 @@ static int parse_number(const char *text, unsigned long *out) {
 
 static void usage(void) {
   fprintf(stderr, "usage: halfopen-watch [-i SECONDS] [-n ROUNDS] [-t TTL_SECONDS] "
-                  "[-k TOP] [-s] [-j] [TABLE...]\n");
+                  "[-k TOP] [-f STATE_FILE] [-s] [-j] [TABLE...]\n");
 }
 
 int main(int argc, char **argv) {
-  struct options o = {5, -1, 600, 10, 0, 0, NULL, 0};
+  struct options o = {5, -1, 600, 10, 0, 0, NULL, NULL, 0};
   int c;
   unsigned long v;
-  while ((c = getopt(argc, argv, "i:n:t:k:sj")) != -1) {
+  while ((c = getopt(argc, argv, "i:n:t:k:f:sj")) != -1) {
     switch (c) {
     case 'i':
     case 'n':
@@ -214,6 +218,9 @@ int main(int argc, char **argv) {
       } else {
         o.top = (unsigned)v;
       }
+      break;
+    case 'f':
+      o.state = optarg;
       break;
     case 's':
       o.simulate = 1;
@@ -242,9 +249,21 @@ int main(int argc, char **argv) {
     return fail("config", r);
   }
   if ((r = ho_block_config_default(&block_config)) != HO_OK ||
-      (r = ho_blockset_new(&block_config, &set)) != HO_OK ||
       (r = ho_firewall_new(HO_FIREWALL_KIND_NFT, &nft)) != HO_OK) {
     rc = fail("setup", r);
+  }
+  if (rc == 0 && o.state != NULL) {
+    size_t refused = 0;
+    r = ho_blockset_load(o.state, &block_config, 0, &set, &refused);
+    if (r == HO_OK) {
+      printf("== restored %zu blocks from %s (%zu refused)\n",
+             ho_blockset_len(set), o.state, refused);
+    } else if (!(r == HO_STATE_IO && ho_last_error_os_code() == ENOENT)) {
+      rc = fail("restore", r);
+    }
+  }
+  if (rc == 0 && set == NULL && (r = ho_blockset_new(&block_config, &set)) != HO_OK) {
+    rc = fail("block set", r);
   }
 
   uint64_t start = monotonic_ms();
@@ -252,6 +271,9 @@ int main(int argc, char **argv) {
     uint64_t now = o.simulate ? (uint64_t)round * o.interval * 1000u
                               : monotonic_ms() - start;
     rc = round_once(&o, round, now, config, set, nft);
+    if (rc == 0 && o.state != NULL && (r = ho_blockset_save(set, o.state, now)) != HO_OK) {
+      rc = fail("save", r);
+    }
     if (!o.simulate && (o.rounds < 0 || round + 1 < o.rounds)) {
       sleep(o.interval);
     }
