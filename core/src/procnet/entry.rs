@@ -351,8 +351,9 @@ pub struct TcpEntry<'a> {
     pub remote: SocketAddr,
     /// `st`: the TCP state.
     pub state: TcpState,
-    /// `tx_queue`: bytes sent and not yet acknowledged; for a listener, its
-    /// accept backlog limit (`sk_max_ack_backlog`).
+    /// `tx_queue`: bytes sent and not yet acknowledged (`write_seq -
+    /// snd_una`); 0 for listeners, request and TIME_WAIT sockets. A
+    /// listener's backlog limit is not in `/proc`; sock_diag reports it.
     pub tx_queue: u32,
     /// `rx_queue`: bytes received and not yet read; for a listener, the
     /// current accept queue length (`sk_ack_backlog`).
