@@ -23,6 +23,7 @@ void test_report_counters(const char *tmpdir);
 void test_report(void);
 void test_blockset(void);
 void test_state(const char *tmpdir);
+void test_threads(void);
 
 #define CHECK(cond)                                                            \
   do {                                                                         \

@@ -22,6 +22,7 @@ int main(int argc, char **argv) {
   test_report_counters(argv[1]);
   test_blockset();
   test_state(argv[1]);
+  test_threads();
   printf("%d passed, %d failed\n", checks_passed, checks_failed);
   return checks_failed == 0 ? 0 : 1;
 }
