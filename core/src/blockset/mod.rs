@@ -4,7 +4,9 @@
 //!   reason, first and last sighting and strike count;
 //! - [`BlockConfig`] sets TTL escalation, memory, capacity and the allowlist;
 //! - [`SyncDiff`] says what changed since the firewall was last told, so it
-//!   is updated incrementally (see [`crate::firewall`] for the renderers).
+//!   is updated incrementally (see [`crate::firewall`] for the renderers);
+//! - [`BlockSet::apply_report`] blocks what a [`Report`](crate::report::Report)
+//!   says to block;
 //! - [`state_file`] saves and restores a set atomically, with its TTLs and
 //!   strikes.
 //!
@@ -13,6 +15,7 @@
 
 mod config;
 mod error;
+mod from_report;
 pub mod state_file;
 mod sync;
 
@@ -25,6 +28,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 pub use config::{BlockConfig, Millis};
 pub use error::BlockError;
+pub use from_report::ReportOutcome;
 pub use sync::{Element, Refresh, Removal, RemovalCause, SyncDiff};
 
 /// The longest reason kept, in bytes; longer reasons are cut at a character
