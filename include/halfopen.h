@@ -5,9 +5,27 @@
  * Conventions: every symbol starts with ho_. Handles are opaque, made by the
  * library and freed by their ho_*_free (free of NULL does nothing). Every
  * fallible function returns ho_result (HO_OK is 0), writes its out-parameters
- * only on success, and leaves the error's text in ho_last_error_message() on
- * the calling thread. A NULL argument is an error (HO_NULL_PARAMETER), never a
- * crash; a panic inside the library becomes HO_PANIC.
+ * only on success (the *_into functions also give the length they need on
+ * HO_BUFFER_TOO_SMALL), and leaves the error's text in ho_last_error_message()
+ * on the calling thread. A NULL argument is an error (HO_NULL_PARAMETER),
+ * never a crash; a panic inside the library becomes HO_PANIC, NULL or 0.
+ *
+ * Times are the caller's: functions that need one take now_ms, milliseconds
+ * of a monotonic clock the caller owns (CLOCK_MONOTONIC, CLOCK_BOOTTIME).
+ *
+ * Example (error handling elided):
+ *
+ *   ho_config *config; ho_report *report; ho_live_options *opts;
+ *   ho_config_new(&config);
+ *   ho_live_options_new(&opts);
+ *   if (ho_report_read(opts, config, &report) != HO_OK)
+ *     fprintf(stderr, "halfopen: %s\n", ho_last_error_message());
+ *   for (size_t i = 0; i < ho_report_prefix_count(report); i++) {
+ *     ho_prefix p;
+ *     ho_report_prefix(report, i, &p);
+ *     printf("%s %s\n", p.text, ho_verdict_name(p.verdict));
+ *   }
+ *   ho_report_free(report); ho_live_options_free(opts); ho_config_free(config);
  */
 
 #ifndef HALFOPEN_H
