@@ -33,6 +33,7 @@
 //!
 //! The crate has no optional features.
 
+#![deny(missing_docs)]
 // C names (`ho_table`, `HO_OK`) for C's sake.
 #![allow(non_camel_case_types)]
 // The entry points take raw pointers from C, which has no `unsafe`: their
