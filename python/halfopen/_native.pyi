@@ -557,6 +557,24 @@ class Report:
     @classmethod
     def from_json(cls, json: str) -> "Report":
         """A report from its JSON (as :meth:`to_json` wrote it)."""
+    def with_counters(self, sampler: CounterSampler) -> "Report":
+        """This report with the kernel's counters from ``sampler`` added (its
+        latest sample and rates, alerts, settings with notes, and why the table
+        may undercount). Reading the settings releases the GIL.
+        """
+    @property
+    def rates(self) -> Optional[dict[str, float]]:
+        """Rates per second of the kernel's counters, or ``None`` without
+        counters or before a second sample.
+        """
+    @property
+    def alerts(self) -> Optional[list[dict[str, Any]]]:
+        """The counter alerts (spikes, full queues) as dicts, or ``None`` without counters."""
+    @property
+    def undercount(self) -> Optional[list[Any]]:
+        """Why the half-open table may undercount a flood (SYN cookies, full
+        queues), or ``None`` without counters.
+        """
     @property
     def half_open(self) -> int:
         """All half-open entries (both families)."""

@@ -35,7 +35,7 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> PyResult<String> {
 /// the baselines spike alerts compare against. Reading releases the GIL.
 #[pyclass(name = "CounterSampler", module = "halfopen")]
 pub struct PyCounterSampler {
-    inner: Sampler,
+    pub inner: Sampler,
 }
 
 #[pymethods]

@@ -448,6 +448,56 @@ impl PyReport {
         })
     }
 
+    /// This report with the kernel's counters from ``sampler`` added (its
+    /// latest sample and rates, alerts, settings with notes, and why the
+    /// table may undercount). Reading the settings releases the GIL.
+    fn with_counters(
+        &self,
+        py: Python<'_>,
+        sampler: PyRef<'_, crate::counters::PyCounterSampler>,
+    ) -> PyResult<PyReport> {
+        let inner = &sampler.inner;
+        let counters = py.detach(|| inner.report().map_err(PyHoError::from))?;
+        Ok(PyReport {
+            inner: self.inner.clone().with_counters(counters),
+            origin: self.origin,
+        })
+    }
+
+    /// Rates per second of the kernel's counters (``{"TcpExt.SyncookiesSent":
+    /// 12.5, ...}``), or ``None`` without counters or before a second sample.
+    #[getter]
+    fn rates<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(rates) = &self.inner.rates else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        for (counter, rate) in rates.counters.iter() {
+            d.set_item(counter.key(), rate)?;
+        }
+        Ok(Some(d))
+    }
+
+    /// The counter alerts (spikes, full queues) as dicts, or ``None``
+    /// without counters.
+    #[getter]
+    fn alerts<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.inner.alerts {
+            Some(alerts) => Ok(Some(from_json(py, &crate::counters::to_json(alerts)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Why the half-open table may undercount a flood (SYN cookies, full
+    /// queues), as dicts, or ``None`` without counters.
+    #[getter]
+    fn undercount<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.inner.undercount {
+            Some(reasons) => Ok(Some(from_json(py, &crate::counters::to_json(reasons)?)?)),
+            None => Ok(None),
+        }
+    }
+
     /// All half-open entries (both families).
     #[getter]
     fn half_open(&self) -> u64 {

@@ -152,3 +152,19 @@ def test_two_threads_report_at_once() -> None:
     for t in threads:
         t.join()
     assert results == [expected] * 6
+
+
+def test_counters_join_the_report() -> None:
+    import time
+
+    report = halfopen.Report.from_bytes(flood_table()[0])
+    assert report.rates is None and report.alerts is None and report.undercount is None
+    sampler = halfopen.CounterSampler()
+    sampler.sample()
+    time.sleep(0.02)
+    sampler.sample()
+    joined = report.with_counters(sampler)
+    assert joined.rates is not None and "TcpExt.SyncookiesSent" in joined.rates
+    assert isinstance(joined.alerts, list)
+    assert joined.to_dict()["rates"]["counters"] == joined.rates
+    assert joined.to_dict()["prefixes"] == report.to_dict()["prefixes"]
