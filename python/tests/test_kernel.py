@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -48,3 +55,126 @@ def test_the_host_namespace_does_not_see_the_lab(lab: netns.Lab) -> None:
     assert not any(
         e.local_address == ipaddress.ip_address("198.19.1.1") for e in halfopen.read_live()
     )
+
+
+def flood(lab: netns.Lab) -> None:
+    """300 spoofed IPv4 sources and 200 IPv6 ones, walking up from the range's start."""
+    netns.listen(lab.server, "0.0.0.0", 80)
+    netns.listen(lab.server, "::", 443)
+    assert netns.send_syns(lab.attacker, netns.SERVER_V4, 80, netns.spoofed_sources(4, 0, 300)) == 300
+    assert netns.send_syns(lab.attacker, netns.SERVER_V6, 443, netns.spoofed_sources(6, 0, 200)) == 200
+
+    def settled() -> bool:
+        entries = halfopen.read_live(netns=lab.server.name, states=["SYN_RECV"])
+        return len(entries) == 500
+
+    assert netns.wait_until(10, settled)
+
+
+@pytest.mark.parametrize("source", ["netlink", "proc"])
+def test_the_flood_gets_the_verdicts(lab: netns.Lab, source: str) -> None:
+    flood(lab)
+    report = halfopen.Report.live(netns=lab.server.name, source=source)
+    assert report.origin == source
+    assert report.half_open == 500
+    assert report.half_open_by_family == {"ipv4": 300, "ipv6": 200}
+    assert sorted(report.listeners) == sorted(
+        [(ipaddress.ip_address("198.19.1.1"), 80, 300), (ipaddress.ip_address("2001:db8:ffff:1::1"), 443, 200)]
+    )
+    # 198.18.0.0/24 holds 256 of the walk, 198.18.1.0/24 the other 44 (below
+    # the threshold of 50); all 200 IPv6 sources share 2001:db8::/64.
+    verdicts = {str(p.prefix): (p.half_open, p.verdict) for p in report.prefixes}
+    assert verdicts == {"198.18.0.0/24": (256, "block"), "2001:db8::/64": (200, "block")}
+    for p in report.prefixes:
+        assert "sequential_walk" in p.signs and "single_port" in p.signs
+    # The server's own addresses joined the allowlist.
+    assert report.to_dict()["threshold"] == 50
+
+
+def nft_elements(ns: netns.Netns, set_name: str) -> dict[str, tuple[int, int]]:
+    """The prefixes in ``inet halfopen SET`` of a namespace: prefix -> (timeout, expires) in seconds."""
+    out = ns.exec("nft", "-j", "list", "set", "inet", "halfopen", set_name)
+    found: dict[str, tuple[int, int]] = {}
+    for item in json.loads(out)["nftables"]:
+        for elem in item.get("set", {}).get("elem", []):
+            e = elem["elem"]
+            val = e["val"]
+            prefix = f"{val['prefix']['addr']}/{val['prefix']['len']}" if isinstance(val, dict) else f"{val}/32"
+            found[prefix] = (e["timeout"], e["expires"])
+    return found
+
+
+def watch(lab: netns.Lab, state: Path, *args: str) -> subprocess.Popen[str]:
+    """``halfopen watch`` inside the server namespace, printing JSON lines."""
+    script = shutil.which("halfopen", path=str(Path(sys.executable).parent))
+    assert script is not None
+    return subprocess.Popen(
+        ["ip", "netns", "exec", lab.server.name, script, "watch", "--state", str(state), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=state.parent,
+    )
+
+
+needs_nft = pytest.mark.skipif(shutil.which("nft") is None, reason="kernel test skipped: needs nft")
+
+
+@needs_nft
+def test_watch_blocks_the_flood_in_nftables(lab: netns.Lab, tmp_path: Path) -> None:
+    flood(lab)
+    state = tmp_path / "blocks.state"
+    child = watch(lab, state, "--interval", "0.5", "--ticks", "3", "--apply", "nft", "--ttl", "10m")
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    ticks = [json.loads(line) for line in out.splitlines()]
+    assert [t["applied"] for t in ticks] == ["full", "diff", "diff"]
+    assert ticks[0]["blocked"] == ["198.18.0.0/24", "2001:db8::/64"]
+    four, six = nft_elements(lab.server, "blocked4"), nft_elements(lab.server, "blocked6")
+    assert set(four) == {"198.18.0.0/24"} and set(six) == {"2001:db8::/64"}
+    timeout, expires = four["198.18.0.0/24"]
+    assert 590 <= timeout <= 600 and 580 <= expires <= 600
+    saved = {str(b.prefix): b for b in halfopen.BlockSet.load(state)}
+    assert set(saved) == {"198.18.0.0/24", "2001:db8::/64"}
+    assert 580 <= saved["198.18.0.0/24"].remaining() <= 600
+    # The drop rule is there and counts the dropped SYNs.
+    netns.send_syns(lab.attacker, netns.SERVER_V4, 80, netns.spoofed_sources(4, 1000, 20))
+    rules = lab.server.exec("nft", "list", "chain", "inet", "halfopen", "prerouting")
+    assert "ip saddr @blocked4 counter packets" in rules
+    assert "counter packets 0 " not in rules.split("ip saddr @blocked4")[1].splitlines()[0]
+
+
+@needs_nft
+def test_a_restart_keeps_blocks_and_their_time(lab: netns.Lab, tmp_path: Path) -> None:
+    state = tmp_path / "blocks.state"
+    blocks = halfopen.BlockSet(ttl=600)
+    blocks.add("198.18.5.0/24", "syn flood", ttl=600)
+    blocks.add("2001:db8:5::/48", "syn flood", ttl=120)
+    blocks.save(state)
+    time.sleep(2)
+    child = watch(lab, state, "--interval", "0.2", "--ticks", "2", "--apply", "nft")
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    last = json.loads(out.splitlines()[-1])
+    left = {b["prefix"]: b["remaining"] for b in last["blocks"]}
+    assert 590 <= left["198.18.5.0/24"] <= 598.5
+    assert 110 <= left["2001:db8:5::/48"] <= 118.5
+    timeout, _ = nft_elements(lab.server, "blocked4")["198.18.5.0/24"]
+    assert 590 <= timeout <= 598
+    timeout6, _ = nft_elements(lab.server, "blocked6")["2001:db8:5::/48"]
+    assert 110 <= timeout6 <= 118
+
+
+@needs_nft
+def test_ctrl_c_saves_and_exits_cleanly(lab: netns.Lab, tmp_path: Path) -> None:
+    flood(lab)
+    state = tmp_path / "blocks.state"
+    child = watch(lab, state, "--interval", "0.3", "--apply", "nft")
+    assert child.stdout is not None
+    first = json.loads(child.stdout.readline())
+    assert first["blocked"]
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert "Traceback" not in err
+    assert {str(b.prefix) for b in halfopen.BlockSet.load(state)} == {"198.18.0.0/24", "2001:db8::/64"}
