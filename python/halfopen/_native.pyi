@@ -21,6 +21,7 @@ __all__ = [
     "PrefixReport",
     "Report",
     "SourceError",
+    "StateError",
     "SyncDiff",
     "TCP_STATES",
     "TcpEntry",
@@ -67,6 +68,9 @@ class PrefixError(Error, ValueError):
     """Text that is neither an IP prefix (``198.18.0.0/15``) nor an address; ``.text`` holds it."""
 
     text: Optional[str]
+
+class StateError(Error):
+    """A saved block set that cannot be restored: truncated, altered, of another format or version, or with overlapping blocks."""
 
 class ConfigError(Error, ValueError):
     """Report settings that do not fit together: a prefix level longer than an
@@ -314,6 +318,30 @@ class BlockSet:
         capacity: int = 65536,
         allowlist: Optional[Iterable[_PrefixLike]] = None,
     ) -> "BlockSet": ...
+    @classmethod
+    def load(
+        cls,
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        ttl: Optional[_Seconds] = None,
+        escalation: int = 2,
+        max_ttl: Optional[_Seconds] = None,
+        strike_memory: Optional[_Seconds] = None,
+        capacity: int = 65536,
+        allowlist: Optional[Iterable[_PrefixLike]] = None,
+        now: Optional[int] = None,
+    ) -> "BlockSet":
+        """Restores a block set saved by :meth:`save`: every block with the time
+        it had left, strike counts included. The settings are the
+        constructor's (they are not saved). Raises ``halfopen.StateError`` for a
+        damaged file and ``FileNotFoundError`` for a missing one; saved blocks
+        the settings refuse are dropped and listed in :attr:`refused`.
+        """
+    def save(self, path: Union[str, "os.PathLike[str]"], *, now: Optional[int] = None) -> None:
+        """Saves the set to ``path`` atomically, with each block's time left as of ``now``."""
+    @property
+    def refused(self) -> list[str]:
+        """Why :meth:`load` dropped saved blocks (empty for a set made fresh)."""
     @property
     def ttl(self) -> float:
         """The TTL of a first offence, in seconds."""
@@ -392,6 +420,14 @@ class BlockSet:
         *,
         now: Optional[int] = None,
     ) -> list[list[str]]: ...
+    @overload
+    def render(
+        self,
+        format: str,
+        diff: Optional[SyncDiff] = None,
+        *,
+        now: Optional[int] = None,
+    ) -> Union[str, list[list[str]]]: ...
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[Block]: ...
     def __contains__(self, key: object, /) -> bool: ...

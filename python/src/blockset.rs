@@ -206,6 +206,40 @@ impl Format {
 #[pyclass(name = "BlockSet", module = "halfopen")]
 pub struct PyBlockSet {
     pub inner: BlockSet,
+    /// Saved blocks a restore refused, with why.
+    pub refused: Vec<String>,
+}
+
+/// The block set's settings from Python's keyword arguments.
+fn block_config(
+    ttl: Option<Bound<'_, PyAny>>,
+    escalation: u32,
+    max_ttl: Option<Bound<'_, PyAny>>,
+    strike_memory: Option<Bound<'_, PyAny>>,
+    capacity: usize,
+    allowlist: Option<Bound<'_, PyAny>>,
+) -> PyResult<BlockConfig> {
+    let mut config = BlockConfig {
+        escalation_factor: escalation,
+        capacity,
+        ..BlockConfig::default()
+    };
+    if let Some(ttl) = ttl {
+        config.default_ttl = duration_arg(&ttl, "ttl")?;
+    }
+    if let Some(max_ttl) = max_ttl {
+        config.max_ttl = duration_arg(&max_ttl, "max_ttl")?;
+    }
+    if let Some(memory) = strike_memory {
+        config.strike_memory = duration_arg(&memory, "strike_memory")?;
+    }
+    if let Some(allowlist) = allowlist {
+        config.allowlist = prefixes_arg(&allowlist)?;
+    }
+    if config.default_ttl.is_zero() {
+        return Err(PyValueError::new_err("ttl must be more than 0 seconds"));
+    }
+    Ok(config)
 }
 
 impl PyBlockSet {
@@ -267,29 +301,67 @@ impl PyBlockSet {
         capacity: usize,
         allowlist: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let mut config = BlockConfig {
-            escalation_factor: escalation,
-            capacity,
-            ..BlockConfig::default()
-        };
-        if let Some(ttl) = ttl {
-            config.default_ttl = duration_arg(&ttl, "ttl")?;
-        }
-        if let Some(max_ttl) = max_ttl {
-            config.max_ttl = duration_arg(&max_ttl, "max_ttl")?;
-        }
-        if let Some(memory) = strike_memory {
-            config.strike_memory = duration_arg(&memory, "strike_memory")?;
-        }
-        if let Some(allowlist) = allowlist {
-            config.allowlist = prefixes_arg(&allowlist)?;
-        }
-        if config.default_ttl.is_zero() {
-            return Err(PyValueError::new_err("ttl must be more than 0 seconds"));
-        }
+        let config = block_config(ttl, escalation, max_ttl, strike_memory, capacity, allowlist)?;
         Ok(PyBlockSet {
             inner: BlockSet::new(config),
+            refused: Vec::new(),
         })
+    }
+
+    /// Restores a block set saved by :meth:`save`: every block with the time
+    /// it had left, strike counts included. The settings are the
+    /// constructor's (they are not saved). Raises ``halfopen.StateError``
+    /// for a damaged file (truncated, altered, another format) and
+    /// ``FileNotFoundError`` for a missing one; saved blocks the settings
+    /// refuse (now allowlisted) are dropped and listed in :attr:`refused`.
+    #[classmethod]
+    #[pyo3(signature = (
+        path,
+        *,
+        ttl = None,
+        escalation = 2,
+        max_ttl = None,
+        strike_memory = None,
+        capacity = 65_536,
+        allowlist = None,
+        now = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn load(
+        _cls: &Bound<'_, pyo3::types::PyType>,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        ttl: Option<Bound<'_, PyAny>>,
+        escalation: u32,
+        max_ttl: Option<Bound<'_, PyAny>>,
+        strike_memory: Option<Bound<'_, PyAny>>,
+        capacity: usize,
+        allowlist: Option<Bound<'_, PyAny>>,
+        now: Option<u64>,
+    ) -> PyResult<Self> {
+        let config = block_config(ttl, escalation, max_ttl, strike_memory, capacity, allowlist)?;
+        let now = now_arg(py, now)?;
+        let restored = py.detach(|| BlockSet::load(&path, config, now).map_err(PyHoError::from))?;
+        Ok(PyBlockSet {
+            inner: restored.set,
+            refused: restored.refused.iter().map(|e| e.to_string()).collect(),
+        })
+    }
+
+    /// Saves the set to ``path`` atomically (a temporary file renamed over
+    /// it, synced to disk), with each block's time left as of ``now``.
+    #[pyo3(signature = (path, *, now = None))]
+    fn save(&self, py: Python<'_>, path: std::path::PathBuf, now: Option<u64>) -> PyResult<()> {
+        let now = now_arg(py, now)?;
+        let set = &self.inner;
+        py.detach(|| set.save(&path, now).map_err(PyHoError::from))?;
+        Ok(())
+    }
+
+    /// Why :meth:`load` dropped saved blocks (empty for a set made fresh).
+    #[getter]
+    fn refused(&self) -> Vec<String> {
+        self.refused.clone()
     }
 
     /// The TTL of a first offence, in seconds.

@@ -9,6 +9,7 @@
 
 use std::ffi::CStr;
 
+use halfopen::blockset::state_file::StateError as CoreStateError;
 use halfopen::blockset::BlockError as CoreBlockError;
 use halfopen::counters::{CounterError as CoreCounterError, CounterParseError};
 use halfopen::live::LiveError;
@@ -113,6 +114,13 @@ static CONFIG_ERROR: DualException = DualException::new(
     &[],
 );
 
+pyo3::create_exception!(
+    halfopen,
+    StateError,
+    Error,
+    "A saved block set that cannot be restored: truncated, altered, of another format or version, or with overlapping blocks."
+);
+
 static PARSE_ERROR: DualException = DualException::new(
     "ParseError",
     c"A TCP table row that does not follow the kernel's format.\n\n\
@@ -138,6 +146,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConfigError", CONFIG_ERROR.get(py)?)?;
     m.add("CounterError", py.get_type::<CounterError>())?;
     m.add("PrefixError", PREFIX_ERROR.get(py)?)?;
+    m.add("StateError", py.get_type::<StateError>())?;
     m.add("NetlinkError", py.get_type::<NetlinkError>())?;
     m.add("ParseError", PARSE_ERROR.get(py)?)?;
     m.add("SourceError", SOURCE_ERROR.get(py)?)?;
@@ -162,6 +171,8 @@ pub enum CoreError {
     Block(CoreBlockError),
     /// Report settings that do not fit together.
     Config(CoreConfigError),
+    /// A saved block set that cannot be saved or restored.
+    State(CoreStateError),
     /// A file core read (the host's addresses) could not be read.
     Io {
         /// The file.
@@ -175,6 +186,12 @@ impl PyHoError {
     /// An error reading `path`.
     pub fn io(path: std::path::PathBuf, source: std::io::Error) -> Self {
         PyHoError(CoreError::Io { path, source })
+    }
+}
+
+impl From<CoreStateError> for PyHoError {
+    fn from(e: CoreStateError) -> Self {
+        PyHoError(CoreError::State(e))
     }
 }
 
@@ -252,6 +269,10 @@ impl From<PyHoError> for PyErr {
                 made.unwrap_or_else(|failed| failed)
             }
             CoreError::Config(e) => dual_error(py, &CONFIG_ERROR, e.to_string()),
+            CoreError::State(CoreStateError::Io { path, source, .. }) => {
+                os_error(py, &path, &source)
+            }
+            CoreError::State(e) => StateError::new_err(e.to_string()),
             CoreError::Io { path, source } => os_error(py, &path, &source),
             // The enums are non-exhaustive: a variant core adds later is
             // still an Error, with core's message.

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use halfopen::host::host_addresses;
-use halfopen::live::{Namespace, Options};
+use halfopen::live::{Namespace, Options, Origin};
 use halfopen::netns;
 use halfopen::procnet::{self, Family};
 use halfopen::report::{PrefixReport, Report};
@@ -301,8 +301,6 @@ impl PyPrefixReport {
 #[derive(Debug, Clone)]
 pub struct PyReport {
     pub inner: Report,
-    /// Which source answered a live read (`netlink`, `proc`, `file`).
-    pub origin: Option<&'static str>,
 }
 
 /// Reads the namespace's own addresses (to never block the host itself).
@@ -343,17 +341,14 @@ impl PyReport {
     ) -> PyResult<PyReport> {
         let mut config = config_arg(py, config, settings)?;
         let opts: Options = live_options(pid, netns, source, None)?;
-        let (report, origin) = py.detach(|| -> Result<_, PyHoError> {
+        let report = py.detach(|| -> Result<_, PyHoError> {
             if allow_host {
                 config = std::mem::take(&mut config).with_allowed(host_allowlist(&opts.namespace)?);
             }
             let (snapshot, summary) = Snapshot::read(&opts)?;
-            Ok((Report::build(&snapshot, &config)?, summary.origin.name()))
+            Ok(Report::build(&snapshot, &config)?.with_source(summary.origin))
         })?;
-        Ok(PyReport {
-            inner: report,
-            origin: Some(origin),
-        })
+        Ok(PyReport { inner: report })
     }
 
     /// Parses a table held in memory (``/proc/net/tcp`` or ``tcp6``
@@ -378,10 +373,7 @@ impl PyReport {
             }
             Ok(Report::build(&snapshot, &config)?)
         })?;
-        Ok(PyReport {
-            inner: report,
-            origin: None,
-        })
+        Ok(PyReport { inner: report })
     }
 
     /// Reads captured tables (``tcp`` for IPv4, ``tcp6`` for IPv6, either or
@@ -405,12 +397,9 @@ impl PyReport {
                     reader.for_each(|e| snapshot.push(&e))?;
                 }
             }
-            Ok(Report::build(&snapshot, &config)?)
+            Ok(Report::build(&snapshot, &config)?.with_source(Origin::File))
         })?;
-        Ok(PyReport {
-            inner: report,
-            origin: Some("file"),
-        })
+        Ok(PyReport { inner: report })
     }
 
     /// Reports on entries already read (a list of :class:`TcpEntry`).
@@ -431,10 +420,7 @@ impl PyReport {
             snapshot.push(&entry.get().0);
         }
         let report = py.detach(|| Report::build(&snapshot, &config).map_err(PyHoError::from))?;
-        Ok(PyReport {
-            inner: report,
-            origin: None,
-        })
+        Ok(PyReport { inner: report })
     }
 
     /// A report from its JSON (as :meth:`to_json` wrote it).
@@ -442,10 +428,7 @@ impl PyReport {
     fn from_json(_cls: &Bound<'_, PyType>, json: &str) -> PyResult<PyReport> {
         let report = Report::from_json(json)
             .map_err(|e| PyValueError::new_err(format!("not a report: {e}")))?;
-        Ok(PyReport {
-            inner: report,
-            origin: None,
-        })
+        Ok(PyReport { inner: report })
     }
 
     /// This report with the kernel's counters from ``sampler`` added (its
@@ -460,7 +443,6 @@ impl PyReport {
         let counters = py.detach(|| inner.report().map_err(PyHoError::from))?;
         Ok(PyReport {
             inner: self.inner.clone().with_counters(counters),
-            origin: self.origin,
         })
     }
 
@@ -567,7 +549,7 @@ impl PyReport {
     /// ``"proc"``, ``"file"``), ``None`` when built from memory.
     #[getter]
     fn origin(&self) -> Option<&'static str> {
-        self.origin
+        self.inner.source.map(|o| o.name())
     }
 
     /// The reported prefixes with verdict ``"block"``.

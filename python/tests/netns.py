@@ -196,6 +196,24 @@ def listen(ns: Netns, address: str, port: int, backlog: int = 4096) -> subproces
     return child
 
 
+CLIENTS = r"""
+import socket, sys
+held = [socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5) for _ in range(int(sys.argv[3]))]
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def connect_clients(ns: Netns, address: str, port: int, n: int) -> subprocess.Popen[bytes]:
+    """``n`` real connections from ``ns`` to ``address:port``, held until the namespace closes."""
+    child = ns.spawn(sys.executable, "-c", CLIENTS, address, str(port), str(n))
+    assert child.stdout is not None
+    if child.stdout.readline().strip() != b"ready":
+        err = child.stderr.read().decode() if child.stderr else ""
+        raise RuntimeError(f"clients of {address}:{port} did not connect: {err}")
+    return child
+
+
 SENDER = Path(__file__).with_name("synsend.py")
 
 
