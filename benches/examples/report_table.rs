@@ -1,12 +1,26 @@
 //! The Rust side of `benches/python_vs_rust.py`: parses a table and builds
 //! its report (`parse_table`, `Snapshot::push`, `Report::build`, the same
 //! calls `halfopen.Report.from_bytes` makes), `N` times, and prints the
-//! median and minimum time per call in nanoseconds.
+//! median and minimum time per call in nanoseconds: the thread's CPU time
+//! (`CLOCK_THREAD_CPUTIME_ID`, which other processes on a busy machine do
+//! not inflate) and the wall-clock time.
 //!
 //! `cargo run --release -p halfopen-benches --example report_table -- write <tcp|tcp6> ROWS FILE`
 //! writes the benchmark table; `... -- time FILE N` times the call on it.
 
 use std::time::Instant;
+
+/// This thread's CPU time in nanoseconds.
+fn thread_cpu_ns() -> u128 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the valid pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    ts.tv_sec as u128 * 1_000_000_000 + ts.tv_nsec as u128
+}
 
 use halfopen::procnet::{parse_table, Family};
 use halfopen::report::Report;
@@ -41,19 +55,24 @@ fn main() {
             let n: usize = args.get(3).and_then(|n| n.parse().ok()).expect(usage);
             let table = std::fs::read(path).expect("cannot read the table");
             let config = Config::default();
-            let mut times = Vec::with_capacity(n);
+            let mut cpu = Vec::with_capacity(n);
+            let mut wall = Vec::with_capacity(n);
             let mut prefixes = 0;
             for _ in 0..n.max(1) {
-                let start = Instant::now();
+                let (c, w) = (thread_cpu_ns(), Instant::now());
                 let r = report(std::hint::black_box(&table), &config);
-                times.push(start.elapsed().as_nanos());
+                wall.push(w.elapsed().as_nanos());
+                cpu.push(thread_cpu_ns() - c);
                 prefixes = r.prefixes.len();
             }
-            times.sort_unstable();
+            cpu.sort_unstable();
+            wall.sort_unstable();
             println!(
-                "{{\"median_ns\": {}, \"min_ns\": {}, \"prefixes\": {prefixes}}}",
-                times[times.len() / 2],
-                times[0]
+                "{{\"cpu_median_ns\": {}, \"cpu_min_ns\": {}, \"wall_median_ns\": {}, \"wall_min_ns\": {}, \"prefixes\": {prefixes}}}",
+                cpu[cpu.len() / 2],
+                cpu[0],
+                wall[wall.len() / 2],
+                wall[0]
             );
         }
         _ => {

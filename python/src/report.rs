@@ -582,10 +582,45 @@ impl PyReport {
     }
 }
 
+/// This thread's CPU time in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the valid pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// For `benches/python_vs_rust.py`: the work of `Report.from_bytes(data)`
+/// done in Rust alone (parse, snapshot, report with the default settings),
+/// returning the thread CPU time it took in nanoseconds and the number of
+/// prefixes reported. Not part of the API.
+#[pyfunction]
+fn _bench_report_from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<(u64, usize)> {
+    let config = Config::default();
+    py.detach(|| -> Result<(u64, usize), PyHoError> {
+        let start = thread_cpu_ns();
+        let mut snapshot = Snapshot::new();
+        for row in procnet::parse_table(data, None) {
+            snapshot.push(&row?);
+        }
+        let report = Report::build(&snapshot, &config)?;
+        let took = thread_cpu_ns().saturating_sub(start);
+        Ok((took, std::hint::black_box(report).prefixes.len()))
+    })
+    .map_err(PyErr::from)
+}
+
 /// Adds the report's classes to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyConfig>()?;
     m.add_class::<PyPrefixReport>()?;
     m.add_class::<PyReport>()?;
+    m.add_function(wrap_pyfunction!(_bench_report_from_bytes, m)?)?;
     Ok(())
 }

@@ -180,3 +180,36 @@ def test_changing_the_firewall_needs_root(
     halfopen.BlockSet().save(state)
     assert cli.main(["release", "--all", "--apply", "ipset", "--state", state]) == 1
     assert "release --apply ipset needs root" in capsys.readouterr().err
+
+
+def test_watch_draws_on_a_terminal(tcp_file: Path, tmp_path: Path) -> None:
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        child = subprocess.run(
+            [sys.executable, "-m", "halfopen", "watch", "--interval", "0.1", "--ticks", "2", "--state", str(tmp_path / "s")],
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        os.close(terminal)
+        screen = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+    finally:
+        os.close(controller)
+    assert child.returncode == 0, child.stderr
+    text = screen.decode()
+    assert text.count("\x1b[H\x1b[2J") == 2
+    for heading in ("halfopen watch  tick 2", "Top prefixes", "Half-open by listener", "Kernel counters", "Active blocks (0)"):
+        assert heading in text
+    assert "TcpExt" not in text and "SYN cookies sent" in text
