@@ -3,22 +3,31 @@
 //!
 //! ```text
 //! halfopen-blockset 1
-//! crc32 1c291ca3 records 2
+//! crc32 5d0e3c1a
+//! records 2 saved 3600000
 //! block 198.18.0.0/16 59000 2 1000 0 syn%20flood
 //! memory 198.18.7.0/24 1 86340000
 //! end
 //! ```
 //!
 //! - line 1 names the format and its version;
-//! - line 2 holds the CRC-32 (IEEE) of every byte after it and the number
-//!   of records, so a truncated or altered file is detected;
+//! - line 2 holds the CRC-32 (IEEE) of every byte after it, so an altered
+//!   file is detected;
+//! - line 3 holds the number of records (a truncated file is detected) and
+//!   the caller's instant of the save;
 //! - `block <prefix> <remaining ms> <strikes> <first seen, ms ago>
 //!   <last seen, ms ago> <reason>` — times are relative to the instant of the
-//!   save, so a restore on another clock (after a reboot) keeps the TTLs
-//!   left; the reason is percent-escaped, `-` when empty;
+//!   save; the reason is percent-escaped, `-` when empty;
 //! - `memory <prefix> <strikes> <forgotten in, ms>` — strike counts kept
 //!   after their block ended;
 //! - `end`.
+//!
+//! Restoring ([`decode_with`], [`Resume`]) either keeps the TTLs as they
+//! were at the save, so the time between save and restore does not count
+//! (a monotonic clock that restarted with the machine), or, when the
+//! caller's clock is the same one the save used (wall-clock milliseconds,
+//! for a program run from cron), counts that time, so blocks end when they
+//! would have.
 //!
 //! [`save_file`] writes a temporary file beside the target, syncs it to
 //! disk, renames it over the target and syncs the directory: a process
@@ -49,7 +58,7 @@ const MAGIC: &str = "halfopen-blockset";
 /// use halfopen::blockset::state_file::{decode, StateError};
 /// use halfopen::blockset::{BlockConfig, Millis};
 ///
-/// let err = decode(b"halfopen-blockset 1\ncrc32 00000000 records 1\n", BlockConfig::default(), Millis(0))
+/// let err = decode(b"halfopen-blockset 1\ncrc32 00000000\nrecords 1 saved 0\n", BlockConfig::default(), Millis(0))
 ///     .unwrap_err();
 /// assert!(matches!(err, StateError::Truncated { expected: 1, found: 0 }));
 /// ```
@@ -193,14 +202,51 @@ pub fn encode(set: &BlockSet, now: Millis) -> String {
         }
     }
     body.push_str("end\n");
+    let body = format!("records {records} saved {}\n{body}", now.0);
     format!(
-        "{MAGIC} {VERSION}\ncrc32 {:08x} records {records}\n{body}",
+        "{MAGIC} {VERSION}\ncrc32 {:08x}\n{body}",
         crc32(body.as_bytes())
     )
 }
 
+/// How a restore places the saved times on the caller's clock.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use halfopen::blockset::state_file::{decode_with, encode, Resume};
+/// use halfopen::blockset::{BlockConfig, BlockSet, Millis};
+///
+/// let p = "198.18.0.0/16".parse().unwrap();
+/// let mut set = BlockSet::new(BlockConfig::default());
+/// set.add(p, "x", Duration::from_secs(60), Millis(1_000_000)).unwrap();
+/// let text = encode(&set, Millis(1_010_000));
+///
+/// // 20 s later on the same clock: 30 s left.
+/// let same = decode_with(text.as_bytes(), BlockConfig::default(), Millis(1_030_000), Resume::SameClock)?;
+/// assert_eq!(same.set.get(&p).unwrap().expires, Millis(1_060_000));
+/// // After a reboot, on a clock that started again: the 50 s left at the save.
+/// let kept = decode_with(text.as_bytes(), BlockConfig::default(), Millis(5_000), Resume::KeepRemaining)?;
+/// assert_eq!(kept.set.get(&p).unwrap().expires, Millis(55_000));
+/// # Ok::<(), halfopen::blockset::state_file::StateError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Resume {
+    /// Every block keeps the TTL it had left at the save, counted from the
+    /// restore's `now`: the time in between does not count.
+    #[default]
+    KeepRemaining,
+    /// `now` is on the same clock as the save's instant: the time since the
+    /// save counts, and blocks keep their original expiry (those already
+    /// past end at the next [`BlockSet::expire`]). If `now` is before the
+    /// save's instant, the clock has restarted and this acts as
+    /// [`Resume::KeepRemaining`].
+    SameClock,
+}
+
 /// Reads a state file's text into a set with `config`, its times moved to
-/// `now` on the caller's clock.
+/// `now` on the caller's clock as [`Resume::KeepRemaining`] does.
 ///
 /// # Errors
 ///
@@ -227,6 +273,25 @@ pub fn encode(set: &BlockSet, now: Millis) -> String {
 /// assert!(decode(cut, BlockConfig::default(), Millis(0)).is_err());
 /// ```
 pub fn decode(text: &[u8], config: BlockConfig, now: Millis) -> Result<Restored, StateError> {
+    decode_with(text, config, now, Resume::KeepRemaining)
+}
+
+/// Reads a state file's text into a set with `config`, placing its times on
+/// the caller's clock at `now` as `resume` says.
+///
+/// # Errors
+///
+/// As [`decode`].
+///
+/// # Examples
+///
+/// See [`Resume`].
+pub fn decode_with(
+    text: &[u8],
+    config: BlockConfig,
+    now: Millis,
+    resume: Resume,
+) -> Result<Restored, StateError> {
     if text.is_empty() {
         return Err(StateError::Empty);
     }
@@ -248,14 +313,20 @@ pub fn decode(text: &[u8], config: BlockConfig, now: Millis) -> Result<Restored,
         });
     }
     let (line2, body) = split_line(rest);
-    let line2 = line2.ok_or_else(|| bad(2, "header", rest))?;
-    let (expected_crc, expected_records) = parse_header(line2)?;
+    let line2 = line2.ok_or_else(|| bad(2, "checksum line", rest))?;
+    let expected_crc = parse_crc(line2)?;
+    let (line3, records) = split_line(body);
+    let line3 = line3.ok_or(StateError::Truncated {
+        expected: 0,
+        found: 0,
+    })?;
+    let (expected_records, saved) = parse_counts(line3)?;
 
     let mut fields = Vec::new();
     let mut found = 0usize;
     let mut ended = false;
-    let mut cursor = body;
-    let mut line_no = 2;
+    let mut cursor = records;
+    let mut line_no = 3;
     while !cursor.is_empty() {
         let (line, rest) = split_line(cursor);
         line_no += 1;
@@ -286,7 +357,11 @@ pub fn decode(text: &[u8], config: BlockConfig, now: Millis) -> Result<Restored,
             actual,
         });
     }
-    build(fields, config, now)
+    let base = match resume {
+        Resume::SameClock if saved <= now => saved,
+        _ => now,
+    };
+    build(fields, config, base)
 }
 
 /// Writes `set`'s state as of `now` to `path` atomically: a temporary file
@@ -362,12 +437,35 @@ pub fn save_file(set: &BlockSet, now: Millis, path: &Path) -> Result<(), StateEr
 /// assert!(matches!(err, Err(StateError::Io { op: "read", .. })));
 /// ```
 pub fn load_file(path: &Path, config: BlockConfig, now: Millis) -> Result<Restored, StateError> {
+    load_file_with(path, config, now, Resume::KeepRemaining)
+}
+
+/// Reads the state file at `path` (see [`decode_with`]).
+///
+/// # Errors
+///
+/// [`StateError::Io`] if the file cannot be read, else as [`decode`].
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::blockset::state_file::{load_file_with, Resume};
+/// use halfopen::blockset::{BlockConfig, Millis};
+/// let r = load_file_with("/nonexistent".as_ref(), BlockConfig::default(), Millis(0), Resume::SameClock);
+/// assert!(r.is_err());
+/// ```
+pub fn load_file_with(
+    path: &Path,
+    config: BlockConfig,
+    now: Millis,
+    resume: Resume,
+) -> Result<Restored, StateError> {
     let text = fs::read(path).map_err(|source| StateError::Io {
         op: "read",
         path: path.to_path_buf(),
         source,
     })?;
-    decode(&text, config, now)
+    decode_with(&text, config, now, resume)
 }
 
 enum Record {
@@ -386,18 +484,27 @@ enum Record {
     },
 }
 
-fn parse_header(line: &[u8]) -> Result<(u32, usize), StateError> {
+fn parse_crc(line: &[u8]) -> Result<u32, StateError> {
     let w: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
-    if w.len() != 4 || w[0] != b"crc32" || w[2] != b"records" {
-        return Err(bad(2, "header", line));
+    if w.len() != 2 || w[0] != b"crc32" {
+        return Err(bad(2, "checksum line", line));
     }
     let crc = std::str::from_utf8(w[1])
         .ok()
         .filter(|s| s.len() == 8 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
         .and_then(|s| u32::from_str_radix(s, 16).ok())
         .ok_or_else(|| bad(2, "checksum", w[1]))?;
-    let records = number(2, "record count", w[3])?;
-    Ok((crc, records))
+    Ok(crc)
+}
+
+fn parse_counts(line: &[u8]) -> Result<(usize, Millis), StateError> {
+    let w: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    if w.len() != 4 || w[0] != b"records" || w[2] != b"saved" {
+        return Err(bad(3, "record count line", line));
+    }
+    let records = number(3, "record count", w[1])?;
+    let saved = number(3, "save instant", w[3])?;
+    Ok((records, Millis(saved)))
 }
 
 fn parse_record(line_no: usize, line: &[u8]) -> Result<Record, StateError> {
@@ -655,6 +762,30 @@ impl BlockSet {
     /// ```
     pub fn load(path: &Path, config: BlockConfig, now: Millis) -> Result<Restored, StateError> {
         load_file(path, config, now)
+    }
+
+    /// Restores a set from `path`, placing its times as `resume` says (see
+    /// [`load_file_with`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`load_file`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::blockset::state_file::Resume;
+    /// use halfopen::blockset::{BlockConfig, BlockSet, Millis};
+    /// let r = BlockSet::load_with("/nonexistent".as_ref(), BlockConfig::default(), Millis(0), Resume::SameClock);
+    /// assert!(r.is_err());
+    /// ```
+    pub fn load_with(
+        path: &Path,
+        config: BlockConfig,
+        now: Millis,
+        resume: Resume,
+    ) -> Result<Restored, StateError> {
+        load_file_with(path, config, now, resume)
     }
 }
 

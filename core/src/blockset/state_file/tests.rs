@@ -119,27 +119,28 @@ fn errors_name_what_is_wrong() {
         "line 1: state file version \"9\", this build reads version 1"
     );
     // A record with a bad field, checksum made right so the field is what fails.
-    let body = "block 198.18.0.0/16 12x 1 0 0 -\nend\n";
+    let body = "records 1 saved 0\nblock 198.18.0.0/16 12x 1 0 0 -\nend\n";
     let text = format!(
-        "halfopen-blockset 1\ncrc32 {:08x} records 1\n{body}",
+        "halfopen-blockset 1\ncrc32 {:08x}\n{body}",
         crc32(body.as_bytes())
     );
     let e = decode(text.as_bytes(), cfg(), Millis(0)).unwrap_err();
-    assert_eq!(e.to_string(), "line 3: bad remaining: \"12x\"");
+    assert_eq!(e.to_string(), "line 4: bad remaining: \"12x\"");
     // Overlapping blocks (a hand-edited file with a recomputed checksum).
-    let body = "block 198.18.0.0/16 1000 1 0 0 -\nblock 198.18.1.0/24 1000 1 0 0 -\nend\n";
+    let body =
+        "records 2 saved 0\nblock 198.18.0.0/16 1000 1 0 0 -\nblock 198.18.1.0/24 1000 1 0 0 -\nend\n";
     let text = format!(
-        "halfopen-blockset 1\ncrc32 {:08x} records 2\n{body}",
+        "halfopen-blockset 1\ncrc32 {:08x}\n{body}",
         crc32(body.as_bytes())
     );
     let e = decode(text.as_bytes(), cfg(), Millis(0)).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "line 4: block 198.18.1.0/24 overlaps 198.18.0.0/16"
+        "line 5: block 198.18.1.0/24 overlaps 198.18.0.0/16"
     );
     // A checksum mismatch names both values.
     let e = decode(
-        b"halfopen-blockset 1\ncrc32 00000000 records 0\nend\n",
+        b"halfopen-blockset 1\ncrc32 00000000\nrecords 0 saved 0\nend\n",
         cfg(),
         Millis(0),
     )
@@ -254,4 +255,47 @@ fn killed_saves_never_lose_state() {
     }
     eprintln!("states found after kills (initial, A, B): {seen:?}");
     fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn same_clock_resume_counts_the_time_since_the_save() {
+    let set = sample(20);
+    let saved_at = Millis(5_000);
+    let text = encode(&set, saved_at);
+    // 30 s later on the same clock: every expiry, sighting and memory is
+    // where it was.
+    let later = Millis(35_000);
+    let back = decode_with(
+        text.as_bytes(),
+        BlockConfig::default(),
+        later,
+        Resume::SameClock,
+    )
+    .unwrap();
+    same_state(&set, saved_at, &back.set, saved_at);
+    // The blocks of 60 s from instant ~0 have 30 s left, not 55 s.
+    let mut back = back.set;
+    let first = back.iter().next().unwrap().clone();
+    assert_eq!(first.expires, set.iter().next().unwrap().expires);
+    // Past expiries end at the next expire, each exactly once.
+    let ended = back.expire(Millis(200_000));
+    assert_eq!(ended.len(), set.len());
+    // A clock that went back (a reboot) falls back to keeping the TTLs left.
+    let reboot = decode_with(
+        text.as_bytes(),
+        BlockConfig::default(),
+        Millis(10),
+        Resume::SameClock,
+    )
+    .unwrap();
+    let left: Vec<(IpNet, Duration)> = set
+        .iter()
+        .map(|b| (b.prefix, b.remaining(saved_at)))
+        .collect();
+    let kept: Vec<(IpNet, Duration)> = reboot
+        .set
+        .iter()
+        .map(|b| (b.prefix, b.remaining(Millis(10))))
+        .collect();
+    assert_eq!(kept, left);
 }
