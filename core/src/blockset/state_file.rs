@@ -20,6 +20,9 @@
 //!   save; the reason is percent-escaped, `-` when empty;
 //! - `memory <prefix> <strikes> <forgotten in, ms>` — strike counts kept
 //!   after their block ended;
+//! - `synced <prefix> <remaining ms>` — what the firewall was last told
+//!   (see [`BlockSet::sync_diff`]), so a program run again on the same clock
+//!   continues with incremental syncs;
 //! - `end`.
 //!
 //! Restoring ([`decode_with`], [`Resume`]) either keeps the TTLs as they
@@ -201,6 +204,12 @@ pub fn encode(set: &BlockSet, now: Millis) -> String {
             records += 1;
         }
     }
+    let mut synced: Vec<(&IpNet, &Millis)> = set.synced.iter().collect();
+    synced.sort();
+    for (p, e) in synced {
+        let _ = writeln!(body, "synced {p} {}", e.since(now).as_millis());
+        records += 1;
+    }
     body.push_str("end\n");
     let body = format!("records {records} saved {}\n{body}", now.0);
     format!(
@@ -234,14 +243,18 @@ pub fn encode(set: &BlockSet, now: Millis) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Resume {
     /// Every block keeps the TTL it had left at the save, counted from the
-    /// restore's `now`: the time in between does not count.
+    /// restore's `now`: the time in between does not count. The firewall's
+    /// timeouts no longer match, so the set counts the firewall as knowing
+    /// nothing: apply a full render (which replaces the table), then
+    /// [`BlockSet::mark_synced`].
     #[default]
     KeepRemaining,
     /// `now` is on the same clock as the save's instant: the time since the
     /// save counts, and blocks keep their original expiry (those already
-    /// past end at the next [`BlockSet::expire`]). If `now` is before the
-    /// save's instant, the clock has restarted and this acts as
-    /// [`Resume::KeepRemaining`].
+    /// past end at the next [`BlockSet::expire`]). What the firewall was
+    /// told is restored too, so the next [`BlockSet::sync_diff`] continues
+    /// incrementally. If `now` is before the save's instant, the clock has
+    /// restarted and this acts as [`Resume::KeepRemaining`].
     SameClock,
 }
 
@@ -357,11 +370,11 @@ pub fn decode_with(
             actual,
         });
     }
-    let base = match resume {
-        Resume::SameClock if saved <= now => saved,
-        _ => now,
+    let (base, keep_synced) = match resume {
+        Resume::SameClock if saved <= now => (saved, true),
+        _ => (now, false),
     };
-    build(fields, config, base)
+    build(fields, config, base, keep_synced)
 }
 
 /// Writes `set`'s state as of `now` to `path` atomically: a temporary file
@@ -482,6 +495,10 @@ enum Record {
         strikes: u32,
         forget_in: u64,
     },
+    Synced {
+        prefix: IpNet,
+        remaining: u64,
+    },
 }
 
 fn parse_crc(line: &[u8]) -> Result<u32, StateError> {
@@ -542,6 +559,10 @@ fn parse_record(line_no: usize, line: &[u8]) -> Result<Record, StateError> {
             strikes: strikes(2)?,
             forget_in: num(3, "forget time")?,
         }),
+        b"synced" if w.len() == 3 => Ok(Record::Synced {
+            prefix: prefix(1)?,
+            remaining: num(2, "synced remaining")?,
+        }),
         _ => Err(bad(line_no, "record", line)),
     }
 }
@@ -550,6 +571,7 @@ fn build(
     records: Vec<(usize, Record)>,
     config: BlockConfig,
     now: Millis,
+    keep_synced: bool,
 ) -> Result<Restored, StateError> {
     let mut set = BlockSet::new(config);
     let mut refused = Vec::new();
@@ -610,8 +632,21 @@ fn build(
                 strikes,
                 forget_in,
             } => set.remember(prefix, strikes, now + Duration::from_millis(forget_in)),
+            Record::Synced { prefix, remaining } => {
+                if keep_synced {
+                    set.synced
+                        .insert(prefix, now + Duration::from_millis(remaining));
+                }
+            }
         }
     }
+    // Whatever differs from what the firewall holds goes into the next diff.
+    set.dirty = set
+        .blocks
+        .keys()
+        .chain(set.synced.keys())
+        .copied()
+        .collect();
     Ok(Restored { set, refused })
 }
 

@@ -299,3 +299,53 @@ fn same_clock_resume_counts_the_time_since_the_save() {
         .collect();
     assert_eq!(kept, left);
 }
+
+#[test]
+fn same_clock_resume_continues_incremental_syncs() {
+    let mut set = sample(30);
+    set.sync_diff(Millis(4_000));
+    // Changes after the sync, then a save and a restore on the same clock.
+    let ttl = Duration::from_secs(60);
+    set.add(
+        "198.18.0.0/20".parse().unwrap(),
+        "cover",
+        ttl,
+        Millis(4_500),
+    )
+    .unwrap();
+    set.add(
+        "2001:db8:ff::/48".parse().unwrap(),
+        "new",
+        ttl,
+        Millis(4_500),
+    )
+    .unwrap();
+    let text = encode(&set, Millis(5_000));
+    let mut back = decode_with(
+        text.as_bytes(),
+        BlockConfig::default(),
+        Millis(9_000),
+        Resume::SameClock,
+    )
+    .unwrap()
+    .set;
+    let strip = |d: crate::blockset::SyncDiff| {
+        let removed: Vec<(IpNet, Duration)> = d
+            .remove
+            .iter()
+            .map(|r| (r.prefix, r.firewall_remaining))
+            .collect();
+        (d.add, d.refresh, removed)
+    };
+    let want = strip(set.sync_diff(Millis(9_000)));
+    assert!(!want.0.is_empty() && !want.2.is_empty());
+    assert_eq!(strip(back.sync_diff(Millis(9_000))), want);
+    assert!(back.sync_diff(Millis(9_001)).is_empty());
+    // Keeping the TTLs instead: the firewall is counted as knowing nothing.
+    let mut kept = decode(text.as_bytes(), BlockConfig::default(), Millis(9_000))
+        .unwrap()
+        .set;
+    let d = kept.sync_diff(Millis(9_000));
+    assert_eq!(d.add.len(), kept.len());
+    assert!(d.remove.is_empty() && d.refresh.is_empty());
+}
