@@ -40,9 +40,10 @@ static uint32_t crc32(const char *s, size_t len) {
 
 /* A state file with `body` and a correct header. */
 static void craft(const char *path, const char *body, int records) {
-  char text[4096];
-  int n = snprintf(text, sizeof text, "halfopen-blockset 1\ncrc32 %08x records %d\n%s",
-                   (unsigned)crc32(body, strlen(body)), records, body);
+  char counted[4096], text[4200];
+  int m = snprintf(counted, sizeof counted, "records %d saved 0\n%s", records, body);
+  int n = snprintf(text, sizeof text, "halfopen-blockset 1\ncrc32 %08x\n%s",
+                   (unsigned)crc32(counted, (size_t)m), counted);
   spill(path, text, (size_t)n);
 }
 
@@ -141,22 +142,28 @@ void test_state(const char *tmpdir) {
   spill(bad, "\x7f" "ELF\x02\x01\x01\0\0\0\n", 11);
   CHECK_RESULT(load(bad, &set), HO_STATE_NOT_A_STATE_FILE);
   CHECK(ho_last_error_line() == 1);
-  spill(bad, "halfopen-blockset 2\ncrc32 00000000 records 0\nend\n", 45);
+  {
+    const char *v2 = "halfopen-blockset 2\ncrc32 00000000\nrecords 0 saved 0\nend\n";
+    spill(bad, v2, strlen(v2));
+  }
   CHECK_RESULT(load(bad, &set), HO_STATE_VERSION);
   if (text != NULL) {
     text[len - 6] ^= 0x01;
     spill(bad, text, len);
     CHECK_RESULT(load(bad, &set), HO_STATE_CHECKSUM);
   }
-  spill(bad, "halfopen-blockset 1\ncrc32 00000000 records 3\n", 45);
+  {
+    const char *cut = "halfopen-blockset 1\ncrc32 00000000\nrecords 3 saved 0\n";
+    spill(bad, cut, strlen(cut));
+  }
   CHECK_RESULT(load(bad, &set), HO_STATE_TRUNCATED);
   craft(bad, "block 198.18.0.0/16 soon 1 0 0 x\nend\n", 1);
   CHECK_RESULT(load(bad, &set), HO_STATE_BAD);
-  CHECK(ho_last_error_line() == 3);
+  CHECK(ho_last_error_line() == 4);
   CHECK(ho_last_error_field() != NULL);
   craft(bad, "block 198.18.0.0/16 1000 1 0 0 x\nblock 198.18.7.0/24 1000 1 0 0 y\nend\n", 2);
   CHECK_RESULT(load(bad, &set), HO_STATE_OVERLAP);
-  CHECK(ho_last_error_line() == 4);
+  CHECK(ho_last_error_line() == 5);
   CHECK(set == NULL);
   free(text);
 
