@@ -57,3 +57,69 @@ pub fn syn_recv_table(family: Family, rows: usize) -> Vec<u8> {
     }
     text.into_bytes()
 }
+
+struct XorShift(u64);
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn flood_entry(
+    local: SocketAddr,
+    remote: SocketAddr,
+    state: TcpState,
+    rt: u32,
+) -> TcpEntry<'static> {
+    TcpEntry {
+        slot: 0,
+        local,
+        remote,
+        state,
+        tx_queue: 0,
+        rx_queue: 0,
+        timer: TimerKind::Retransmit,
+        timer_expires: 100,
+        retransmits: rt,
+        uid: 0,
+        timeout: 0,
+        inode: 0,
+        trailing: "",
+    }
+}
+
+/// A flood as a real table shows it: 1 M IPv4 half-open entries, 70% in 64
+/// heavy /24s, 30% sprayed over 198.18.0.0/15; three listening ports, a few
+/// hundred established clients, in the kernel's format.
+pub fn flood_table(rows: usize) -> String {
+    let mut text = header(Family::V4);
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let base = u32::from(Ipv4Addr::new(198, 18, 0, 0));
+    let ports = [22u16, 80, 443];
+    for i in 0..rows {
+        let r = rng.next();
+        let addr = if i % 10 < 7 {
+            base + ((((r >> 8) % 64) as u32 * 7) << 8) + (r % 256) as u32
+        } else {
+            base + (r as u32 & 0x1_FFFF)
+        };
+        let local = SocketAddr::from((Ipv4Addr::new(198, 18, 255, 1), ports[i % 3]));
+        let remote = SocketAddr::from((Ipv4Addr::from(addr), 1024 + (r >> 20) as u16 % 60000));
+        write_entry(
+            &mut text,
+            &flood_entry(local, remote, TcpState::SynRecv, (r >> 40) as u32 % 3),
+        );
+    }
+    for i in 0..300u32 {
+        let local = SocketAddr::from((Ipv4Addr::new(198, 18, 255, 1), 443));
+        let remote = SocketAddr::from((Ipv4Addr::from(base + 0x1_F000 + i), 50000));
+        write_entry(
+            &mut text,
+            &flood_entry(local, remote, TcpState::Established, 0),
+        );
+    }
+    text
+}

@@ -23,7 +23,7 @@
 //! right, and what the cap cost is visible.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::{Add, AddAssign, Sub};
 
@@ -65,57 +65,102 @@ pub enum LevelError {
     },
 }
 
-/// Multiply-xorshift hasher for the tree's integer keys (prefixes are
-/// attacker-chosen but cannot collide in bulk on a hash keyed this way any
-/// more than on the addresses themselves: the key is the masked prefix,
-/// the multiplier mixes all bits).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct PrefixHasher(u64);
+/// Folded-multiply hasher for the tree's integer keys (the mixing step of
+/// foldhash and ahash): the 128-bit product of the key's two halves, each
+/// mixed with a secret seed, high and low halves xored, so every key bit
+/// reaches the bucket index and the control byte. Prefixes are
+/// attacker-chosen: the seeds are random per map (from std's `RandomState`),
+/// so colliding keys cannot be prepared in advance.
+#[derive(Clone, Copy)]
+pub(crate) struct PrefixHasher {
+    state: u64,
+    seed: u64,
+}
+
+/// Builds [`PrefixHasher`]s with random seeds, fresh per map.
+#[derive(Clone, Copy)]
+pub(crate) struct SeededState {
+    s0: u64,
+    s1: u64,
+}
+
+impl Default for SeededState {
+    fn default() -> SeededState {
+        let random = RandomState::new();
+        SeededState {
+            s0: random.hash_one(0x5EED_u64),
+            s1: random.hash_one(0x0005_EED1_u64) | 1,
+        }
+    }
+}
+
+impl BuildHasher for SeededState {
+    type Hasher = PrefixHasher;
+    #[inline]
+    fn build_hasher(&self) -> PrefixHasher {
+        PrefixHasher {
+            state: self.s0,
+            seed: self.s1,
+        }
+    }
+}
+
+#[inline]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
 
 impl Hasher for PrefixHasher {
     #[inline]
     fn finish(&self) -> u64 {
-        let x = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        x ^ (x >> 29)
+        self.state
     }
 
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x100_0000_01B3);
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
         }
     }
 
     #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.state = fold_mul(self.state ^ i, self.seed);
+    }
+
+    #[inline]
     fn write_u32(&mut self, i: u32) {
-        self.0 = (self.0 ^ u64::from(i)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        self.write_u64(u64::from(i));
     }
 
     #[inline]
     fn write_u16(&mut self, i: u16) {
-        self.write_u32(u32::from(i));
+        self.write_u64(u64::from(i));
     }
 
     #[inline]
     fn write_u8(&mut self, i: u8) {
-        self.write_u32(u32::from(i));
+        self.write_u64(u64::from(i));
     }
 
     #[inline]
     fn write_usize(&mut self, i: usize) {
-        self.write_u128(i as u128);
+        self.write_u64(i as u64);
     }
 
     #[inline]
     fn write_u128(&mut self, i: u128) {
         let lo = i as u64;
         let hi = (i >> 64) as u64;
-        self.0 = (self.0 ^ lo).wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ hi.rotate_left(31);
+        self.state = fold_mul(self.state ^ lo, self.seed ^ hi);
     }
 }
 
 /// A hash map keyed by integers, hashed by [`PrefixHasher`].
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<PrefixHasher>>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, SeededState>;
 
 type Index = FastMap<u128, u32>;
 
@@ -191,7 +236,7 @@ impl Sub for Counts {
 /// Entries per local (listening) port, exact for up to four ports per
 /// node, the rest summed in `others`.
 #[derive(Debug, Clone, Copy, Default)]
-struct PortTally {
+pub(crate) struct PortTally {
     ports: [u16; 4],
     counts: [u32; 4],
     others: u64,
@@ -242,6 +287,25 @@ struct Node {
     level: u8,
     counts: Counts,
     ports: PortTally,
+}
+
+/// The half-open entries of one source, aggregated.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SourceCounts {
+    pub(crate) half_open: u64,
+    pub(crate) well_known_port: u64,
+    pub(crate) retransmitted: u64,
+    pub(crate) ports: PortTally,
+}
+
+impl SourceCounts {
+    #[inline]
+    pub(crate) fn add(&mut self, local_port: u16, well_known: bool, retransmitted: bool) {
+        self.half_open += 1;
+        self.well_known_port += u64::from(well_known);
+        self.retransmitted += u64::from(retransmitted);
+        self.ports.add(local_port, 1);
+    }
 }
 
 /// One half-open entry as the tree needs it.
@@ -296,6 +360,29 @@ pub struct TreeBuilder {
     cap: usize,
     dropped: u64,
     last: Option<(u128, u32)>,
+    /// Per level, the node last found or made there (prefix, id): sorted
+    /// input finds its parents here without hashing.
+    cache: Vec<(u128, u32)>,
+    /// The full-address node made last, and whether all were made in
+    /// ascending address order (then a new larger address cannot exist
+    /// yet, and adjacency needs no lookups).
+    last_host: Option<(u128, u32)>,
+    ascending: bool,
+    /// While `ascending`, the full-address nodes in address order: the
+    /// index of the full-address level stays empty (sorted input then
+    /// needs no hashing at all for its sources).
+    host_sorted: Vec<(u128, u32)>,
+}
+
+fn host_lookup(ascending: bool, sorted: &[(u128, u32)], index: &Index, key: u128) -> Option<u32> {
+    if ascending {
+        sorted
+            .binary_search_by_key(&key, |&(k, _)| k)
+            .ok()
+            .map(|i| sorted[i].1)
+    } else {
+        index.get(&key).copied()
+    }
 }
 
 fn mask(addr: u128, len: u8, width: u8) -> u128 {
@@ -356,6 +443,7 @@ impl TreeBuilder {
             sorted.push(width);
             reported.push(false);
         }
+        let levels_len = sorted.len();
         Ok(TreeBuilder {
             family,
             width,
@@ -366,6 +454,10 @@ impl TreeBuilder {
             cap: node_cap.min(NONE as usize),
             dropped: 0,
             last: None,
+            cache: vec![(0, NONE); levels_len],
+            last_host: None,
+            ascending: true,
+            host_sorted: Vec::new(),
         })
     }
 
@@ -400,14 +492,25 @@ impl TreeBuilder {
             }
         }
         let host = self.levels.len() - 1;
-        if let Some(&n) = self.index[host].get(&addr) {
-            self.last = Some((addr, n));
-            return Some(n);
+        let fresh = self.ascending && self.last_host.map_or(true, |(k, _)| addr > k);
+        if !fresh {
+            if let Some(n) = self.host_lookup(addr) {
+                self.last = Some((addr, n));
+                return Some(n);
+            }
         }
         let mut parent = NONE;
         let mut start = 0;
         for l in (0..host).rev() {
-            if let Some(&n) = self.index[l].get(&mask(addr, self.levels[l], self.width)) {
+            let prefix = mask(addr, self.levels[l], self.width);
+            let (cached, id) = self.cache[l];
+            if id != NONE && cached == prefix {
+                parent = id;
+                start = l + 1;
+                break;
+            }
+            if let Some(&n) = self.index[l].get(&prefix) {
+                self.cache[l] = (prefix, n);
                 parent = n;
                 start = l + 1;
                 break;
@@ -428,13 +531,70 @@ impl TreeBuilder {
                 counts: Counts::default(),
                 ports: PortTally::default(),
             });
-            self.index[l].insert(prefix, id);
+            self.cache[l] = (prefix, id);
             parent = id;
+            if l == host {
+                let in_order = self.last_host.map_or(true, |(k, _)| addr > k);
+                if self.ascending && !in_order {
+                    self.ascending = false;
+                    let sorted = std::mem::take(&mut self.host_sorted);
+                    self.index[host].extend(sorted);
+                }
+                if self.ascending {
+                    self.host_sorted.push((prefix, id));
+                } else {
+                    self.index[host].insert(prefix, id);
+                }
+                self.last_host = Some((addr, id));
+            } else {
+                self.index[l].insert(prefix, id);
+            }
         }
         if parent != NONE && usize::from(self.nodes[parent as usize].level) == host {
             self.last = Some((addr, parent));
         }
         (parent != NONE).then_some(parent)
+    }
+
+    /// The full-address node of `key`, if made.
+    fn host_lookup(&self, key: u128) -> Option<u32> {
+        host_lookup(
+            self.ascending,
+            &self.host_sorted,
+            &self.index[self.levels.len() - 1],
+            key,
+        )
+    }
+
+    /// Makes room for `sources` more full-address nodes (within the cap).
+    pub(crate) fn reserve(&mut self, sources: usize) {
+        let host = self.levels.len() - 1;
+        let room = self.cap.saturating_sub(self.nodes.len());
+        if self.ascending {
+            self.host_sorted.reserve(sources.min(room));
+        } else {
+            self.index[host].reserve(sources.min(room));
+        }
+        self.nodes.reserve((sources + sources / 8).min(room));
+    }
+
+    /// Counts the aggregated half-open entries of one source: `tally` holds
+    /// its entries per local port.
+    pub(crate) fn add_source(&mut self, key: u128, counts: &SourceCounts) {
+        let Some(n) = self.place(key) else {
+            self.dropped += counts.half_open;
+            return;
+        };
+        let host = self.levels.len() - 1;
+        let node = &mut self.nodes[n as usize];
+        let c = &mut node.counts;
+        c.half_open += counts.half_open;
+        c.well_known_port += counts.well_known_port;
+        c.retransmitted += counts.retransmitted;
+        if usize::from(node.level) != host {
+            c.overflow += counts.half_open;
+        }
+        node.ports.merge(&counts.ports);
     }
 
     /// Counts one half-open entry from `addr`. An address of the other
@@ -505,7 +665,14 @@ impl TreeBuilder {
             return;
         }
         for l in (0..self.levels.len()).rev() {
-            if let Some(&n) = self.index[l].get(&mask(key, self.levels[l], self.width)) {
+            let found = if l == self.levels.len() - 1 {
+                self.host_lookup(key)
+            } else {
+                self.index[l]
+                    .get(&mask(key, self.levels[l], self.width))
+                    .copied()
+            };
+            if let Some(n) = found {
                 self.nodes[n as usize].counts.established += 1;
                 return;
             }
@@ -517,24 +684,44 @@ impl TreeBuilder {
     pub fn build(mut self) -> PrefixTree {
         let host = self.levels.len() - 1;
         // Sources and adjacency at full-address nodes, before the roll-up.
-        let host_index = &self.index[host];
         let max = if self.width == 128 {
             u128::MAX
         } else {
             (1u128 << self.width) - 1
         };
-        for i in 0..self.nodes.len() {
-            let node = &self.nodes[i];
-            if usize::from(node.level) != host || node.counts.half_open == node.counts.overflow {
-                continue;
+        let is_source =
+            |n: &Node| usize::from(n.level) == host && n.counts.half_open > n.counts.overflow;
+        if self.ascending {
+            // Full-address nodes were made in address order: a successor
+            // is the next one made.
+            let mut prev: Option<usize> = None;
+            for i in 0..self.nodes.len() {
+                if !is_source(&self.nodes[i]) {
+                    continue;
+                }
+                self.nodes[i].counts.sources = 1;
+                if let Some(p) = prev {
+                    if self.nodes[p].prefix + 1 == self.nodes[i].prefix {
+                        self.nodes[p].counts.adjacent_sources = 1;
+                    }
+                }
+                prev = Some(i);
             }
-            let next_is_source = node.prefix < max
-                && host_index
-                    .get(&(node.prefix + 1))
-                    .is_some_and(|&n| self.nodes[n as usize].counts.half_open > 0);
-            let c = &mut self.nodes[i].counts;
-            c.sources = 1;
-            c.adjacent_sources = u64::from(next_is_source);
+        } else {
+            let host_index = &self.index[host];
+            for i in 0..self.nodes.len() {
+                let node = &self.nodes[i];
+                if !is_source(node) {
+                    continue;
+                }
+                let next_is_source = node.prefix < max
+                    && host_index
+                        .get(&(node.prefix + 1))
+                        .is_some_and(|&n| is_source(&self.nodes[n as usize]));
+                let c = &mut self.nodes[i].counts;
+                c.sources = 1;
+                c.adjacent_sources = u64::from(next_is_source);
+            }
         }
         // Children always come after their parent: one reverse pass.
         for i in (0..self.nodes.len()).rev() {
@@ -567,6 +754,8 @@ impl TreeBuilder {
             roots,
             cap: self.cap,
             dropped: self.dropped,
+            ascending: self.ascending,
+            host_sorted: self.host_sorted,
         }
     }
 }
@@ -598,6 +787,8 @@ pub struct PrefixTree {
     roots: Vec<NodeId>,
     cap: usize,
     dropped: u64,
+    ascending: bool,
+    host_sorted: Vec<(u128, u32)>,
 }
 
 /// A prefix chosen by [`PrefixTree::heavy_hitters`].
@@ -682,6 +873,7 @@ impl PrefixTree {
                 .iter()
                 .map(|i| i.capacity() * slot)
                 .sum::<usize>()
+            + self.host_sorted.capacity() * std::mem::size_of::<(u128, u32)>()
     }
 
     /// The node of `prefix`, when it is at one of the levels and holds
@@ -706,6 +898,9 @@ impl PrefixTree {
             return None;
         }
         let l = self.levels.iter().position(|&l| l == prefix.prefix_len())?;
+        if l == self.levels.len() - 1 {
+            return host_lookup(self.ascending, &self.host_sorted, &self.index[l], key).map(NodeId);
+        }
         self.index[l].get(&key).map(|&n| NodeId(n))
     }
 
@@ -820,11 +1015,18 @@ impl PrefixTree {
     /// ```
     pub fn heavy_hitters(&self, threshold: u64) -> Vec<HeavyHitter> {
         let threshold = threshold.max(1);
-        let mut explained = vec![Counts::default(); self.nodes.len()];
+        // What reported prefixes below explain, kept only for nodes that
+        // have reported prefixes below them (few).
+        let mut explained: FastMap<u32, Counts> = FastMap::default();
         let mut out = Vec::new();
         for i in (0..self.nodes.len()).rev() {
             let node = &self.nodes[i];
-            let residual = node.counts - explained[i];
+            let below = if explained.is_empty() {
+                None
+            } else {
+                explained.remove(&(i as u32))
+            };
+            let residual = node.counts - below.unwrap_or_default();
             let reported =
                 self.reported[usize::from(node.level)] && residual.half_open >= threshold;
             if reported {
@@ -834,8 +1036,10 @@ impl PrefixTree {
                 });
             }
             if node.parent != NONE {
-                let up = if reported { node.counts } else { explained[i] };
-                explained[node.parent as usize] += up;
+                let up = if reported { Some(node.counts) } else { below };
+                if let Some(up) = up {
+                    *explained.entry(node.parent).or_default() += up;
+                }
             }
         }
         out.sort_by_key(|h| std::cmp::Reverse(self.prefix_len(h.node)));

@@ -39,7 +39,8 @@
 //! Fields are only ever added, never renamed or removed. Prefixes are listed
 //! by `half_open`, largest first, then by prefix.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
@@ -47,10 +48,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::counters::{Alert, CounterReport, Rates, SettingNote, Settings, UndercountReason};
 use crate::live::Origin;
-use crate::prefix_tree::{PrefixTree, Sample, TreeBuilder};
+use crate::prefix_tree::{PrefixTree, SourceCounts, TreeBuilder};
 use crate::procnet::{Family, TcpEntry};
 use crate::signs::{Evidence, HostContext, Signs};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{unpack_tail, Snapshot};
 use crate::verdict::{judge, Config, ConfigError, Facts, Verdict};
 
 /// Half-open entries towards one local address:port.
@@ -217,20 +218,105 @@ pub struct Report {
     pub source: Option<Origin>,
 }
 
+/// Packed IPv4 records sorted by address (the high 32 bits), least
+/// significant byte first, skipping bytes all records share (a flood from
+/// one /15 sorts in three passes). Stable: a radix sort.
+fn sorted_by_address(src: &[u64]) -> Vec<u64> {
+    let n = src.len();
+    let mut counts = [[0usize; 256]; 4];
+    for &r in src {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[((r >> (32 + 8 * d)) & 0xFF) as usize] += 1;
+        }
+    }
+    let passes: Vec<usize> = (0..4).filter(|&d| !counts[d].contains(&n)).collect();
+    if passes.is_empty() {
+        return src.to_vec();
+    }
+    let mut out = vec![0u64; n];
+    let mut spare = if passes.len() > 1 {
+        vec![0u64; n]
+    } else {
+        Vec::new()
+    };
+    for (i, &d) in passes.iter().enumerate() {
+        let mut offsets = [0usize; 256];
+        let mut sum = 0;
+        for (o, &k) in offsets.iter_mut().zip(counts[d].iter()) {
+            *o = sum;
+            sum += k;
+        }
+        let from: &[u64] = if i == 0 { src } else { &spare };
+        for &r in from {
+            let b = ((r >> (32 + 8 * d)) & 0xFF) as usize;
+            out[offsets[b]] = r;
+            offsets[b] += 1;
+        }
+        if i + 1 < passes.len() {
+            std::mem::swap(&mut out, &mut spare);
+        }
+    }
+    out
+}
+
+/// Feeds records sorted by address to `tree`, one call per distinct source.
+fn feed_sorted<K: Copy + PartialEq>(
+    tree: &mut TreeBuilder,
+    records: impl Iterator<Item = (K, u32)>,
+    key: impl Fn(K) -> u128,
+) {
+    let mut current: Option<(K, SourceCounts)> = None;
+    for (addr, tail) in records {
+        let (local_port, well_known, retransmits) = unpack_tail(tail);
+        match &mut current {
+            Some((a, counts)) if *a == addr => counts.add(local_port, well_known, retransmits > 0),
+            _ => {
+                if let Some((a, counts)) = current.take() {
+                    tree.add_source(key(a), &counts);
+                }
+                let mut counts = SourceCounts::default();
+                counts.add(local_port, well_known, retransmits > 0);
+                current = Some((addr, counts));
+            }
+        }
+    }
+    if let Some((a, counts)) = current {
+        tree.add_source(key(a), &counts);
+    }
+}
+
+/// Distinct values of a sorted sequence.
+fn distinct<T: PartialEq>(sorted: impl Iterator<Item = T>) -> usize {
+    let mut n = 0;
+    let mut prev = None;
+    for x in sorted {
+        if prev.as_ref() != Some(&x) {
+            n += 1;
+            prev = Some(x);
+        }
+    }
+    n
+}
+
 fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], ConfigError> {
     let mut v4 = TreeBuilder::new(Family::V4, &config.levels_v4, config.node_cap)?;
     let mut v6 = TreeBuilder::new(Family::V6, &config.levels_v6, config.node_cap)?;
-    for h in snap.half_open_entries() {
-        let sample = Sample {
-            remote_port: h.remote_port,
-            local_port: h.local_port,
-            retransmitted: h.retransmits > 0,
-        };
-        match h.remote {
-            IpAddr::V4(a) => v4.insert_key(u128::from(u32::from(a)), sample),
-            IpAddr::V6(a) => v6.insert_key(u128::from(a), sample),
-        }
-    }
+
+    let r4 = sorted_by_address(snap.v4_records());
+    v4.reserve(distinct(r4.iter().map(|r| r >> 32)));
+    feed_sorted(
+        &mut v4,
+        r4.iter().map(|&r| ((r >> 32) as u32, r as u32)),
+        u128::from,
+    );
+    drop(r4);
+
+    let mut r6 = snap.v6_records().to_vec();
+    r6.sort_unstable_by_key(|r| r.0);
+    v6.reserve(distinct(r6.iter().map(|r| r.0)));
+    feed_sorted(&mut v6, r6.iter().copied(), |a| a);
+    drop(r6);
+
     for &peer in snap.established_peers() {
         match peer {
             IpAddr::V4(_) => v4.add_established(peer),
@@ -241,9 +327,10 @@ fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], Con
 }
 
 fn top_sources(trees: &[PrefixTree; 2], n: usize) -> Vec<SourceCount> {
-    let mut top: Vec<SourceCount> = Vec::new();
+    // A min-heap of the best `n` so far: memory bounded by `n`.
+    let mut heap: BinaryHeap<Reverse<(u64, Reverse<IpAddr>)>> = BinaryHeap::with_capacity(n + 1);
     if n == 0 {
-        return top;
+        return Vec::new();
     }
     for t in trees {
         let width = t.width();
@@ -256,18 +343,22 @@ fn top_sources(trees: &[PrefixTree; 2], n: usize) -> Vec<SourceCount> {
             if half_open == 0 {
                 continue;
             }
-            top.push(SourceCount {
-                addr: t.prefix(id).network(),
-                half_open,
-            });
+            if let Some(Reverse((least, _))) = heap.peek() {
+                if heap.len() == n && half_open < *least {
+                    continue;
+                }
+            }
+            heap.push(Reverse((half_open, Reverse(t.prefix(id).network()))));
+            if heap.len() > n {
+                heap.pop();
+            }
         }
     }
-    let by = |s: &SourceCount| (std::cmp::Reverse(s.half_open), s.addr);
-    if top.len() > n {
-        top.select_nth_unstable_by_key(n - 1, by);
-        top.truncate(n);
-    }
-    top.sort_unstable_by_key(by);
+    let mut top: Vec<SourceCount> = heap
+        .into_iter()
+        .map(|Reverse((half_open, Reverse(addr)))| SourceCount { addr, half_open })
+        .collect();
+    top.sort_unstable_by_key(|s| (Reverse(s.half_open), s.addr));
     top
 }
 
@@ -776,6 +867,54 @@ mod tests {
                 ("198.18.1.28".to_string(), 28)
             ]
         );
+    }
+
+    proptest::proptest! {
+        /// The radix sort orders by address like the standard sort and
+        /// keeps every record.
+        #[test]
+        fn radix_sort_matches_std_sort(
+            mut records in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..2000),
+            shared_high in proptest::prelude::any::<bool>(),
+        ) {
+            if shared_high {
+                for r in &mut records {
+                    *r = (*r & 0x0000_FFFF_FFFF_FFFF) | 0xC612_0000_0000_0000;
+                }
+            }
+            let mut want = records.clone();
+            want.sort_by_key(|r| r >> 32);
+            proptest::prop_assert_eq!(sorted_by_address(&records), want);
+        }
+
+        /// Sorted, aggregated feeding gives the same tree as entry-by-entry
+        /// insertion in input order.
+        #[test]
+        fn sorted_feeding_matches_insertion(
+            entries in proptest::collection::vec((0u32..3, 0u32..300, 0u16..3, proptest::prelude::any::<bool>()), 0..500)
+        ) {
+            let mut by_entry = TreeBuilder::new(Family::V4, &[32, 24, 16], usize::MAX).unwrap();
+            let mut records = Vec::new();
+            for &(x, y, port, rt) in &entries {
+                let a = (198u32 << 24) | (18 << 16) | (x << 8) | y;
+                by_entry.insert(
+                    IpAddr::V4(Ipv4Addr::from(a)),
+                    crate::prefix_tree::Sample { remote_port: port * 500, local_port: 22 + port, retransmitted: rt },
+                );
+                let tail = crate::snapshot::tests_pack(22 + port, port * 500, u32::from(rt));
+                records.push((u64::from(a) << 32) | u64::from(tail));
+            }
+            let records = sorted_by_address(&records);
+            let mut sorted = TreeBuilder::new(Family::V4, &[32, 24, 16], usize::MAX).unwrap();
+            feed_sorted(&mut sorted, records.iter().map(|&r| ((r >> 32) as u32, r as u32)), u128::from);
+            let (a, b) = (by_entry.build(), sorted.build());
+            proptest::prop_assert_eq!(a.len(), b.len());
+            for id in a.nodes() {
+                let other = b.get(a.prefix(id)).unwrap();
+                proptest::prop_assert_eq!(a.counts(id), b.counts(other));
+                proptest::prop_assert_eq!(a.top_port(id), b.top_port(other));
+            }
+        }
     }
 
     #[test]

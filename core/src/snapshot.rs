@@ -15,31 +15,54 @@
 //! aggregation together.
 
 use std::borrow::Borrow;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::live;
 use crate::prefix_tree::FastMap;
 use crate::procnet::{Family, TcpEntry, TcpState};
 
-/// One half-open entry, as aggregation keeps it.
+/// One half-open entry, as aggregation keeps it: what the prefix tree and
+/// the signs need, packed into 8 bytes (IPv4) or 24 bytes (IPv6).
 ///
 /// # Examples
 ///
 /// ```
 /// use halfopen::snapshot::HalfOpen;
-/// let h = HalfOpen { remote: "198.18.0.1".parse().unwrap(), remote_port: 80, local_port: 443, retransmits: 2 };
+/// let h = HalfOpen { remote: "198.18.0.1".parse().unwrap(), local_port: 443, well_known_source_port: true, retransmits: 2 };
 /// assert!(h.remote.is_ipv4());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HalfOpen {
     /// The claimed source address (IPv4-mapped IPv6 turned to IPv4).
     pub remote: IpAddr,
-    /// The claimed source port.
-    pub remote_port: u16,
     /// The local (listening) port the SYN was for.
     pub local_port: u16,
-    /// How many times our SYN-ACK was sent again.
-    pub retransmits: u32,
+    /// True when the claimed source port is below 1024.
+    pub well_known_source_port: bool,
+    /// How many times our SYN-ACK was sent again (saturating at 32767).
+    pub retransmits: u16,
+}
+
+/// The low 32 bits of a packed record: local port, well-known flag,
+/// retransmits.
+#[inline]
+fn pack_tail(local_port: u16, remote_port: u16, retransmits: u32) -> u32 {
+    (u32::from(local_port) << 16) | (u32::from(remote_port < 1024) << 15) | retransmits.min(0x7FFF)
+}
+
+/// [`pack_tail`] for other modules' tests.
+#[cfg(test)]
+pub(crate) fn tests_pack(local_port: u16, remote_port: u16, retransmits: u32) -> u32 {
+    pack_tail(local_port, remote_port, retransmits)
+}
+
+#[inline]
+pub(crate) fn unpack_tail(tail: u32) -> (u16, bool, u16) {
+    (
+        (tail >> 16) as u16,
+        tail & 0x8000 != 0,
+        (tail & 0x7FFF) as u16,
+    )
 }
 
 /// Half-open entries towards one local address and port.
@@ -78,13 +101,16 @@ const STATES: usize = 14;
 /// assert_eq!(snap.half_open(), 1);
 /// assert_eq!(snap.count(TcpState::Listen), 1);
 /// assert_eq!(snap.listeners()[0].addr.to_string(), "127.0.0.1:80");
-/// assert_eq!(snap.half_open_entries()[0].remote.to_string(), "198.198.18.5");
+/// assert_eq!(snap.half_open_entries().next().unwrap().remote.to_string(), "198.198.18.5");
 /// # Ok::<(), halfopen::procnet::ParseError>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     by_state: [[u64; STATES]; 2],
-    half_open: Vec<HalfOpen>,
+    /// IPv4 half-open entries: address << 32 | packed tail.
+    v4: Vec<u64>,
+    /// IPv6 half-open entries: address and packed tail.
+    v6: Vec<(u128, u32)>,
     listeners: Vec<Listener>,
     listener_index: FastMap<(u128, u16, bool), u32>,
     established: Vec<IpAddr>,
@@ -190,12 +216,13 @@ impl Snapshot {
         self.by_state[fam_index(e.family())][usize::from(state.code())] += 1;
         match state {
             TcpState::SynRecv | TcpState::NewSynRecv => {
-                self.half_open.push(HalfOpen {
-                    remote: canonical(e.remote.ip()),
-                    remote_port: e.remote.port(),
-                    local_port: e.local.port(),
-                    retransmits: e.retransmits,
-                });
+                let tail = pack_tail(e.local.port(), e.remote.port(), e.retransmits);
+                match canonical(e.remote.ip()) {
+                    IpAddr::V4(a) => self
+                        .v4
+                        .push((u64::from(u32::from(a)) << 32) | u64::from(tail)),
+                    IpAddr::V6(a) => self.v6.push((u128::from(a), tail)),
+                }
                 self.count_listener(e.local);
             }
             TcpState::Established => self.established.push(canonical(e.remote.ip())),
@@ -231,7 +258,7 @@ impl Snapshot {
 
     /// All half-open entries (`SYN_RECV` and `NEW_SYN_RECV`), both families.
     pub fn half_open(&self) -> u64 {
-        self.half_open.len() as u64
+        (self.v4.len() + self.v6.len()) as u64
     }
 
     /// Entries in `state`, both families.
@@ -269,9 +296,46 @@ impl Snapshot {
             .filter(|&(_, n)| n > 0)
     }
 
-    /// The half-open entries, in input order.
-    pub fn half_open_entries(&self) -> &[HalfOpen] {
-        &self.half_open
+    /// The half-open entries: IPv4 sources in input order, then IPv6 ones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::procnet::{parse_line, Family};
+    /// use halfopen::snapshot::Snapshot;
+    /// let e = parse_line(b"0: 0100007F:0050 0512C6C6:0050 03 00000000:00000000 01:00000064 00000003 0 0 0 0\n", Family::V4)?;
+    /// let h = Snapshot::from_entries([e]).half_open_entries().next().unwrap();
+    /// assert_eq!((h.local_port, h.well_known_source_port, h.retransmits), (80, true, 3));
+    /// # Ok::<(), halfopen::procnet::ParseError>(())
+    /// ```
+    pub fn half_open_entries(&self) -> impl Iterator<Item = HalfOpen> + '_ {
+        let v4 = self
+            .v4
+            .iter()
+            .map(|&r| (IpAddr::V4(Ipv4Addr::from((r >> 32) as u32)), r as u32));
+        let v6 = self
+            .v6
+            .iter()
+            .map(|&(a, t)| (IpAddr::V6(Ipv6Addr::from(a)), t));
+        v4.chain(v6).map(|(remote, tail)| {
+            let (local_port, well_known_source_port, retransmits) = unpack_tail(tail);
+            HalfOpen {
+                remote,
+                local_port,
+                well_known_source_port,
+                retransmits,
+            }
+        })
+    }
+
+    /// The packed IPv4 records, for aggregation.
+    pub(crate) fn v4_records(&self) -> &[u64] {
+        &self.v4
+    }
+
+    /// The packed IPv6 records, for aggregation.
+    pub(crate) fn v6_records(&self) -> &[(u128, u32)] {
+        &self.v6
     }
 
     /// Half-open entries per local address:port, in order of first sight.
@@ -376,11 +440,10 @@ mod tests {
         let e = entry(local, SocketAddr::from((mapped, 80)), TcpState::SynRecv, 1);
         let snap = Snapshot::from_entries([e]);
         assert_eq!(snap.count_in(Family::V6, TcpState::SynRecv), 1);
-        assert_eq!(
-            snap.half_open_entries()[0].remote,
-            IpAddr::V4(Ipv4Addr::new(198, 18, 3, 4))
-        );
-        assert_eq!(snap.half_open_entries()[0].retransmits, 1);
+        let h = snap.half_open_entries().next().unwrap();
+        assert_eq!(h.remote, IpAddr::V4(Ipv4Addr::new(198, 18, 3, 4)));
+        assert_eq!(h.retransmits, 1);
+        assert!(h.well_known_source_port);
     }
 
     #[test]
