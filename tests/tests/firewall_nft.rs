@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use halfopen::blockset::{BlockConfig, BlockSet, Millis};
-use halfopen::firewall::nft::Nft;
+use halfopen::firewall::nft::{Nft, NftHook};
 use halfopen::procnet::{Family, TcpState};
 use halfopen_tests::{
     listen, require_root, spoofed_sources, wait_until, Lab, LabConfig, Netns, SynSender,
@@ -163,10 +163,39 @@ fn blocked_prefixes_are_dropped_before_the_listener() {
     if !require_root("blocked_prefixes_are_dropped_before_the_listener") || !nft_installed() {
         return;
     }
-    let lab = Lab::new("nftdrop", &LabConfig::default()).unwrap();
+    drops_blocked_syns("nftdrop", Nft::default());
+}
+
+#[test]
+fn ingress_and_input_hooks_drop_the_same() {
+    if !require_root("ingress_and_input_hooks_drop_the_same") || !nft_installed() {
+        return;
+    }
+    drops_blocked_syns(
+        "nfting",
+        Nft {
+            hook: NftHook::ingress("att0").unwrap(),
+            priority: -500,
+            ..Nft::default()
+        },
+    );
+    drops_blocked_syns(
+        "nftinput",
+        Nft {
+            hook: NftHook::Input,
+            priority: 0,
+            ..Nft::default()
+        },
+    );
+}
+
+/// Blocks a /24 and a /48 with `nft`, floods the listener from them and from
+/// unblocked neighbours, and checks the kernel's counters and TCP table.
+fn drops_blocked_syns(tag: &str, nft: Nft) {
+    let lab = Lab::new(tag, &LabConfig::default()).unwrap();
     let kernel = Kernel {
         ns: &lab.server,
-        nft: Nft::default(),
+        nft,
     };
     let _l4 = listen(&lab.server, Lab::server_addr_v4(80), 4096).unwrap();
     let _l6 = listen(&lab.server, Lab::server_addr_v6(80), 4096).unwrap();

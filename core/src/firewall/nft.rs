@@ -20,7 +20,10 @@
 //! incoming packet of the `inet` family meets, and connection tracking
 //! runs in the same hook at priority -200. Dropping at -300 costs a flooded
 //! host no conntrack entry and no route lookup, where the `input` hook runs
-//! only after both. The priority is configurable.
+//! only after both. The hook ([`NftHook`]) and priority are configurable:
+//! `ingress` on one device runs earlier still (before IP reassembly and the
+//! prerouting hook), `input` only sees traffic for this host (after
+//! conntrack), for routers that must not drop forwarded traffic.
 //!
 //! Each element carries its remaining TTL as its own timeout, so the kernel
 //! drops expired blocks by itself even if the caller stops. Sets never use
@@ -83,8 +86,10 @@ pub struct Nft {
     pub set6: Name,
     /// The chain; default `prerouting`.
     pub chain: Name,
-    /// The chain's priority in the `prerouting` hook; default -300 (`raw`),
-    /// before connection tracking (-200).
+    /// The hook the chain is attached to; default [`NftHook::Prerouting`].
+    pub hook: NftHook,
+    /// The chain's priority in its hook; default -300 (`raw`), before
+    /// connection tracking (-200).
     pub priority: i32,
     /// Also drop incoming TCP SYNs (without ACK) whose source port is below
     /// 1024: no client connects from a well-known port, while spoofed
@@ -104,10 +109,99 @@ impl Default for Nft {
             set4: Name::fixed("blocked4"),
             set6: Name::fixed("blocked6"),
             chain: Name::fixed("prerouting"),
+            hook: NftHook::Prerouting,
             priority: -300,
             drop_privileged_source_syn: false,
             margin: Duration::from_secs(2),
         }
+    }
+}
+
+/// The hook halfopen's chain is attached to.
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::firewall::nft::{Nft, NftHook};
+/// let nft = Nft { hook: NftHook::ingress("eth0.100").unwrap(), priority: -500, ..Nft::default() };
+/// assert!(nft.render_full(&[]).contains("type filter hook ingress device \"eth0.100\" priority -500;"));
+/// assert_eq!(NftHook::Input.to_string(), "input");
+/// assert!(NftHook::ingress("bad\"name").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NftHook {
+    /// `prerouting`: every incoming packet, before conntrack at priority
+    /// -200 (the default).
+    Prerouting,
+    /// `input`: packets for this host only, after routing and conntrack.
+    Input,
+    /// `ingress` on one device (kernel 5.10+): the earliest hook, before
+    /// prerouting. Build it with [`NftHook::ingress`].
+    Ingress(Device),
+}
+
+impl NftHook {
+    /// The ingress hook of `device`.
+    ///
+    /// # Errors
+    ///
+    /// [`FirewallError::BadName`] for a name that is no interface name
+    /// (empty, longer than 15 bytes, or holding `/`, `"`, whitespace or
+    /// control characters).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::firewall::nft::NftHook;
+    /// assert!(NftHook::ingress("att0").is_ok());
+    /// assert!(NftHook::ingress("").is_err());
+    /// ```
+    pub fn ingress(device: &str) -> Result<NftHook, FirewallError> {
+        let ok = !device.is_empty()
+            && device.len() <= 15
+            && device
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'/' && b != b'"' && b != b'\\');
+        if ok {
+            Ok(NftHook::Ingress(Device(device.to_owned())))
+        } else {
+            Err(FirewallError::BadName {
+                name: device.chars().take(40).collect(),
+            })
+        }
+    }
+}
+
+impl std::fmt::Display for NftHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NftHook::Prerouting => f.write_str("prerouting"),
+            NftHook::Input => f.write_str("input"),
+            NftHook::Ingress(Device(d)) => write!(f, "ingress device \"{d}\""),
+        }
+    }
+}
+
+/// A network interface name checked by [`NftHook::ingress`].
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::firewall::nft::NftHook;
+/// let NftHook::Ingress(dev) = NftHook::ingress("eth0").unwrap() else { unreachable!() };
+/// assert_eq!(dev.as_str(), "eth0");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Device(String);
+
+impl Device {
+    /// The interface name.
+    ///
+    /// # Examples
+    ///
+    /// See [`Device`].
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -240,8 +334,8 @@ impl Nft {
         }
         let _ = writeln!(
             out,
-            "\tchain {} {{\n\t\ttype filter hook prerouting priority {}; policy accept;",
-            self.chain, self.priority
+            "\tchain {} {{\n\t\ttype filter hook {} priority {}; policy accept;",
+            self.chain, self.hook, self.priority
         );
         let _ = writeln!(out, "\t\tip saddr @{} counter drop", self.set4);
         let _ = writeln!(out, "\t\tip6 saddr @{} counter drop", self.set6);
