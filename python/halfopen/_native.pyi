@@ -27,6 +27,7 @@ __all__ = [
     "TCP_STATES",
     "TcpEntry",
     "__version__",
+    "firewalld_setup",
     "monotonic_ms",
     "parse",
     "parse_file",
@@ -229,6 +230,12 @@ class CounterSampler:
         """
     def report_json(self) -> str:
         """The counter report as JSON text, as core writes it."""
+
+def firewalld_setup() -> list[list[str]]:
+    """The one-time permanent firewalld setup, as ``firewall-cmd`` argument
+    lists: the two ipsets, their binding to the ``drop`` zone, and a reload.
+    Run it once before the first firewalld render is applied.
+    """
 
 def monotonic_ms() -> int:
     """The monotonic clock the block set runs on, in milliseconds

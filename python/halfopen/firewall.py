@@ -45,6 +45,25 @@ def apply(fmt: str, batch: Batch) -> None:
             run(argv, None)
 
 
+def ensure_firewalld_setup() -> None:
+    """Runs halfopen's one-time firewalld setup unless its ipsets exist."""
+    import halfopen
+
+    setup = halfopen.firewalld_setup()
+    wanted = [a.split("=", 1)[1] for argv in setup for a in argv if a.startswith("--new-ipset=")]
+    if shutil.which("firewall-cmd") is None:
+        raise UserError("firewall-cmd not found: install firewalld or choose another --apply")
+    done = subprocess.run(
+        ["firewall-cmd", "--permanent", "--get-ipsets"], capture_output=True, text=True, timeout=60
+    )
+    if done.returncode != 0:
+        raise UserError(f"firewall-cmd --get-ipsets failed: {(done.stderr or done.stdout).strip()}")
+    if all(name in done.stdout.split() for name in wanted):
+        return
+    for argv in setup:
+        run(argv, None)
+
+
 def run(argv: list[str], stdin: Union[str, None]) -> None:
     """Runs one firewall command; a failure is a :class:`UserError`."""
     done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=60)

@@ -139,6 +139,8 @@ class Watch:
                 return "diff"
             except UserError as e:
                 self.notes.append(f"incremental update failed, applying in full: {e}")
+        if self.fmt == "firewalld":
+            firewall.ensure_firewalld_setup()
         firewall.apply(self.fmt, blocks.render(self.fmt, now=now))
         blocks.mark_synced(now)
         self.synced = True

@@ -604,8 +604,17 @@ impl PyBlockSet {
     }
 }
 
+/// The one-time permanent firewalld setup, as ``firewall-cmd`` argument
+/// lists: the two ipsets, their binding to the ``drop`` zone, and a reload.
+/// Run it once before the first firewalld render is applied.
+#[pyfunction]
+fn firewalld_setup() -> Vec<Vec<String>> {
+    Firewalld::default().render_setup()
+}
+
 /// Adds the block set's classes to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(firewalld_setup, m)?)?;
     m.add_class::<PyBlock>()?;
     m.add_class::<PySyncDiff>()?;
     m.add_class::<PyBlockSet>()?;

@@ -170,3 +170,15 @@ def test_default_clock_is_monotonic_ms() -> None:
     after = halfopen.monotonic_ms()
     assert before + MIN <= block.expires <= after + MIN
     assert 59.0 <= block.remaining() <= 60.0
+
+
+def test_firewalld_setup_creates_the_ipsets_it_renders_into() -> None:
+    setup = halfopen.firewalld_setup()
+    assert all(argv[0] == "firewall-cmd" for argv in setup)
+    assert setup[-1] == ["firewall-cmd", "--reload"]
+    created = {a.split("=", 1)[1] for argv in setup for a in argv if a.startswith("--new-ipset=")}
+    blocks = halfopen.BlockSet()
+    blocks.add("198.18.0.0/16", now=0)
+    blocks.add("2001:db8::/32", now=0)
+    used = {a.split("=", 1)[1] for argv in blocks.render("firewalld", now=0) for a in argv if a.startswith("--ipset=")}
+    assert used == created == {"halfopen4", "halfopen6"}
