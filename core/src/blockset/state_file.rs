@@ -1,13 +1,23 @@
 //! Saving and restoring a block set: a versioned, checksummed text file,
 //! written atomically.
 //!
-//! ```text
+//! ```
+//! use halfopen::blockset::state_file::decode;
+//! use halfopen::blockset::{BlockConfig, Millis};
+//!
+//! let text = "\
 //! halfopen-blockset 1
-//! crc32 5d0e3c1a
+//! crc32 1496a462
 //! records 2 saved 3600000
 //! block 198.18.0.0/16 59000 2 1000 0 syn%20flood
 //! memory 198.18.7.0/24 1 86340000
 //! end
+//! ";
+//! let set = decode(text.as_bytes(), BlockConfig::default(), Millis(0))?.set;
+//! let block = set.get(&"198.18.0.0/16".parse().unwrap()).unwrap();
+//! assert_eq!((block.expires, block.strikes, block.reason.as_str()), (Millis(59_000), 2, "syn flood"));
+//! assert_eq!(set.strikes(&"198.18.7.0/24".parse().unwrap(), Millis(0)), 1);
+//! # Ok::<(), halfopen::blockset::state_file::StateError>(())
 //! ```
 //!
 //! - line 1 names the format and its version;
