@@ -209,3 +209,18 @@ def test_ctrl_c_saves_and_exits_cleanly(lab: netns.Lab, tmp_path: Path) -> None:
     assert child.returncode == 0, err
     assert "Traceback" not in err
     assert {str(b.prefix) for b in halfopen.BlockSet.load(state)} == {"198.18.0.0/24", "2001:db8::/64"}
+
+
+@pytest.mark.skipif(shutil.which("ipset") is None, reason="kernel test skipped: needs ipset")
+def test_watch_fills_ipsets(lab: netns.Lab, tmp_path: Path) -> None:
+    flood(lab)
+    state = tmp_path / "blocks.state"
+    child = watch(lab, state, "--interval", "0.3", "--ticks", "2", "--apply", "ipset", "--ttl", "5m")
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    assert [json.loads(line)["applied"] for line in out.splitlines()] == ["full", "diff"]
+    for name, prefix in (("halfopen4", "198.18.0.0/24"), ("halfopen6", "2001:db8::/64")):
+        listing = lab.server.exec("ipset", "list", name)
+        members = listing.split("Members:")[1].split()
+        assert members[0] == prefix, listing
+        assert members[1] == "timeout" and 280 <= int(members[2]) <= 300
