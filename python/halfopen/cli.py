@@ -23,7 +23,7 @@ from typing import Callable, NoReturn, Optional, Sequence
 
 import halfopen
 from halfopen import firewall, view
-from halfopen.cli_errors import UserError
+from halfopen.cli_errors import UserError, state_lock
 
 #: Exit status for a user error (bad input, missing privileges).
 EXIT_ERROR = 1
@@ -231,6 +231,14 @@ def cmd_release(args: argparse.Namespace) -> int:
         fail("give a PREFIX or --all")
     if args.apply != "none":
         firewall.require_root(f"release --apply {args.apply}")
+    if not os.path.exists(args.state):
+        fail(f"{args.state}: no such state file (watch creates it)")
+    with state_lock(args.state):
+        return locked_release(args)
+
+
+def locked_release(args: argparse.Namespace) -> int:
+    """:func:`cmd_release` with the state file locked."""
     blocks = load_blocks(args.state)
     now = halfopen.monotonic_ms()
     # The firewall holds what the state says; release, then remove the rest.

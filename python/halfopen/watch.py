@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 import halfopen
 from halfopen import firewall, view
-from halfopen.cli_errors import UserError
+from halfopen.cli_errors import UserError, state_lock
 
 
 def _interrupt(signum: int, frame: Optional[FrameType]) -> None:
@@ -70,7 +70,9 @@ class Watch:
             pass
         finally:
             signal.signal(signal.SIGTERM, previous)
-            self.save()
+            with state_lock(self.args.state):
+                if not self.changed_outside():
+                    self.save()
         if self.tty:
             print()
         return 0
@@ -104,6 +106,11 @@ class Watch:
 
     def tick(self, n: int) -> None:
         """One snapshot, decision, firewall update and save."""
+        with state_lock(self.args.state):
+            self.locked_tick(n)
+
+    def locked_tick(self, n: int) -> None:
+        """:meth:`tick` with the state file locked."""
         if self.changed_outside():
             self.blocks = self.load()
         blocks = self.blocks

@@ -213,3 +213,30 @@ def test_watch_draws_on_a_terminal(tcp_file: Path, tmp_path: Path) -> None:
     for heading in ("halfopen watch  tick 2", "Top prefixes", "Half-open by listener", "Kernel counters", "Active blocks (0)"):
         assert heading in text
     assert "TcpExt" not in text and "SYN cookies sent" in text
+
+
+def test_a_release_reaches_a_running_watch(tmp_path: Path) -> None:
+    state = saved_state(tmp_path)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "halfopen", "watch", "--interval", "0.2", "--state", str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert child.stdout is not None
+        first = json.loads(child.stdout.readline())
+        assert [b["prefix"] for b in first["blocks"]] == ["198.18.7.0/24", "2001:db8:7::/48"]
+        run("release", "198.18.7.0/24", "--state", str(state), cwd=tmp_path, check=True)
+        for _ in range(50):
+            tick = json.loads(child.stdout.readline())
+            if [b["prefix"] for b in tick["blocks"]] == ["2001:db8:7::/48"]:
+                break
+        else:
+            raise AssertionError("watch kept the released block")
+    finally:
+        child.terminate()
+        _, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert [str(b.prefix) for b in halfopen.BlockSet.load(state)] == ["2001:db8:7::/48"]
