@@ -12,6 +12,7 @@ use halfopen::blockset::{Added, Block, BlockConfig, BlockSet, Millis, SyncDiff};
 use std::path::Path;
 
 use crate::error::{ho_result, Error};
+use crate::handle;
 use crate::report::{ho_report, parse_net};
 use crate::table::ho_family;
 
@@ -89,11 +90,6 @@ pub struct ho_blockset {
 }
 
 impl ho_blockset {
-    /// Wraps a core set for C.
-    pub(crate) fn boxed(set: BlockSet) -> *mut ho_blockset {
-        Box::into_raw(Box::new(ho_blockset { set }))
-    }
-
     /// The core set, for the other modules of the ABI.
     pub(crate) fn set(&self) -> &BlockSet {
         &self.set
@@ -243,7 +239,7 @@ pub extern "C" fn ho_blockset_new(
     ffi_fn! {
         let config = try_ref!(config);
         check_out!(out);
-        write_out!(out, ho_blockset::boxed(BlockSet::new(config.to_core())));
+        handle::hand_out(ho_blockset { set: BlockSet::new(config.to_core()) }, out);
         Ok(())
     }
 }
@@ -255,10 +251,7 @@ pub extern "C" fn ho_blockset_new(
 #[no_mangle]
 pub extern "C" fn ho_blockset_free(set: *mut ho_blockset) {
     ffi_fn! {
-        if !set.is_null() {
-            // SAFETY: `set` came from `ho_blockset::boxed`.
-            drop(unsafe { Box::from_raw(set) });
-        }
+        handle::free(set)
     }
 }
 
@@ -566,7 +559,7 @@ pub extern "C" fn ho_blockset_load(
         check_out!(out, out_refused);
         let restored = BlockSet::load(Path::new(path), config.to_core(), Millis(now_ms))?;
         write_out!(out_refused, restored.refused.len());
-        write_out!(out, ho_blockset::boxed(restored.set));
+        handle::hand_out(ho_blockset { set: restored.set }, out);
         Ok(())
     }
 }
@@ -603,7 +596,7 @@ pub extern "C" fn ho_blockset_sync_diff(
         let set = try_mut!(set);
         check_out!(out);
         let diff = set.set.sync_diff(Millis(now_ms));
-        write_out!(out, Box::into_raw(Box::new(ho_sync_diff { diff })));
+        handle::hand_out(ho_sync_diff { diff }, out);
         Ok(())
     }
 }
@@ -671,10 +664,7 @@ pub extern "C" fn ho_sync_diff_is_empty(diff: *const ho_sync_diff) -> bool {
 #[no_mangle]
 pub extern "C" fn ho_sync_diff_free(diff: *mut ho_sync_diff) {
     ffi_fn! {
-        if !diff.is_null() {
-            // SAFETY: `diff` came from `Box::into_raw` in `ho_blockset_sync_diff`.
-            drop(unsafe { Box::from_raw(diff) });
-        }
+        handle::free(diff)
     }
 }
 

@@ -9,6 +9,7 @@ use halfopen::counters::{AlertKind, CounterReport, Sampler};
 use halfopen::procnet::NetNs;
 
 use crate::error::{ho_result, Error};
+use crate::handle;
 use crate::text;
 
 /// Samples one network namespace's counters (`/proc/net/netstat`, `snmp`,
@@ -94,7 +95,7 @@ pub struct ho_alert {
 
 fn new_sampler(ns: NetNs, capacity: usize, out: *mut *mut ho_sampler) {
     let sampler = Sampler::new(ns, capacity);
-    write_out!(out, Box::into_raw(Box::new(ho_sampler { sampler })));
+    handle::hand_out(ho_sampler { sampler }, out);
 }
 
 /// Stores in `*out` a new sampler of the caller's network namespace that
@@ -204,7 +205,7 @@ pub extern "C" fn ho_sampler_report(
                 counter: a.counter.and_then(|c| CString::new(c.key()).ok()),
             })
             .collect();
-        write_out!(out, Box::into_raw(Box::new(ho_counter_report { report, alerts })));
+        handle::hand_out(ho_counter_report { report, alerts }, out);
         Ok(())
     }
 }
@@ -216,10 +217,7 @@ pub extern "C" fn ho_sampler_report(
 #[no_mangle]
 pub extern "C" fn ho_sampler_free(sampler: *mut ho_sampler) {
     ffi_fn! {
-        if !sampler.is_null() {
-            // SAFETY: `sampler` came from `Box::into_raw` in `new_sampler`.
-            drop(unsafe { Box::from_raw(sampler) });
-        }
+        handle::free(sampler)
     }
 }
 
@@ -317,10 +315,7 @@ pub extern "C" fn ho_counter_report_json_into(
 #[no_mangle]
 pub extern "C" fn ho_counter_report_free(report: *mut ho_counter_report) {
     ffi_fn! {
-        if !report.is_null() {
-            // SAFETY: `report` came from `Box::into_raw` in `ho_sampler_report`.
-            drop(unsafe { Box::from_raw(report) });
-        }
+        handle::free(report)
     }
 }
 

@@ -10,6 +10,7 @@ use halfopen::firewall::nft::Nft;
 
 use crate::blockset::{ho_blockset, ho_sync_diff};
 use crate::error::{ho_result, Error};
+use crate::handle;
 use crate::text;
 
 /// Which firewall a renderer writes for.
@@ -42,7 +43,7 @@ pub struct ho_firewall {
 }
 
 fn boxed(renderer: Renderer, out: *mut *mut ho_firewall) {
-    write_out!(out, Box::into_raw(Box::new(ho_firewall { renderer })));
+    handle::hand_out(ho_firewall { renderer }, out);
 }
 
 /// Stores a renderer for `kind` (a `ho_firewall_kind`) with the default
@@ -167,10 +168,7 @@ pub extern "C" fn ho_firewall_set_drop_privileged_source_syn(
 #[no_mangle]
 pub extern "C" fn ho_firewall_free(fw: *mut ho_firewall) {
     ffi_fn! {
-        if !fw.is_null() {
-            // SAFETY: `fw` came from `Box::into_raw` in `boxed`.
-            drop(unsafe { Box::from_raw(fw) });
-        }
+        handle::free(fw)
     }
 }
 

@@ -54,4 +54,5 @@ pub mod table;
 pub mod text;
 pub mod version;
 
+mod handle;
 mod panic;

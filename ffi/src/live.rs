@@ -8,6 +8,7 @@ use halfopen::live::{self, Namespace, Options, Source};
 use halfopen::sockdiag::StateSet;
 
 use crate::error::{ho_result, Error};
+use crate::handle;
 use crate::table::{ho_origin, ho_table};
 
 /// Which source a live read uses.
@@ -57,7 +58,7 @@ impl ho_live_options {
 pub extern "C" fn ho_live_options_new(out: *mut *mut ho_live_options) -> ho_result {
     ffi_fn! {
         check_out!(out);
-        write_out!(out, Box::into_raw(Box::new(ho_live_options { opts: Options::new() })));
+        handle::hand_out(ho_live_options { opts: Options::new() }, out);
         Ok(())
     }
 }
@@ -69,10 +70,7 @@ pub extern "C" fn ho_live_options_new(out: *mut *mut ho_live_options) -> ho_resu
 #[no_mangle]
 pub extern "C" fn ho_live_options_free(opts: *mut ho_live_options) {
     ffi_fn! {
-        if !opts.is_null() {
-            // SAFETY: `opts` came from `Box::into_raw` in `ho_live_options_new`.
-            drop(unsafe { Box::from_raw(opts) });
-        }
+        handle::free(opts)
     }
 }
 

@@ -12,6 +12,7 @@ use ipnet::IpNet;
 
 use crate::counters::ho_counter_report;
 use crate::error::{ho_result, Error};
+use crate::handle;
 use crate::live::ho_live_options;
 use crate::table::{ho_family, ho_table};
 use crate::text;
@@ -175,7 +176,7 @@ pub(crate) fn parse_net(what: &'static str, text: &str) -> Result<IpNet, Error> 
 }
 
 fn boxed_config(config: Config, out: *mut *mut ho_config) {
-    write_out!(out, Box::into_raw(Box::new(ho_config { config })));
+    handle::hand_out(ho_config { config }, out);
 }
 
 /// Stores a config with the defaults in `*out`: levels /32, /24, /16 for
@@ -237,10 +238,7 @@ pub extern "C" fn ho_config_json(config: *const ho_config, out: *mut *mut c_char
 #[no_mangle]
 pub extern "C" fn ho_config_free(config: *mut ho_config) {
     ffi_fn! {
-        if !config.is_null() {
-            // SAFETY: `config` came from `Box::into_raw` in `boxed_config`.
-            drop(unsafe { Box::from_raw(config) });
-        }
+        handle::free(config)
     }
 }
 
@@ -409,7 +407,7 @@ pub extern "C" fn ho_report_new(
         if let Some(origin) = table.core_origin() {
             report = report.with_source(origin);
         }
-        write_out!(out, Box::into_raw(Box::new(ho_report::new(report))));
+        handle::hand_out(ho_report::new(report), out);
         Ok(())
     }
 }
@@ -433,7 +431,7 @@ pub extern "C" fn ho_report_read(
         check_out!(out);
         let (snapshot, summary) = Snapshot::read(opts.options())?;
         let report = Report::build(&snapshot, &config.config)?.with_source(summary.origin);
-        write_out!(out, Box::into_raw(Box::new(ho_report::new(report))));
+        handle::hand_out(ho_report::new(report), out);
         Ok(())
     }
 }
@@ -561,10 +559,7 @@ pub extern "C" fn ho_report_json_into(
 #[no_mangle]
 pub extern "C" fn ho_report_free(report: *mut ho_report) {
     ffi_fn! {
-        if !report.is_null() {
-            // SAFETY: `report` came from `Box::into_raw` in this module.
-            drop(unsafe { Box::from_raw(report) });
-        }
+        handle::free(report)
     }
 }
 

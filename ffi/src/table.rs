@@ -8,6 +8,7 @@ use halfopen::live::Origin;
 use halfopen::procnet::{self, Family, TcpEntry, TcpState};
 
 use crate::error::{ho_result, Error};
+use crate::handle;
 use crate::text;
 
 /// The decoded rows of one or more TCP tables.
@@ -53,7 +54,7 @@ impl ho_table {
 
     /// Hands the table to C through `out` (checked non-NULL).
     pub(crate) fn hand_out(self, out: *mut *mut ho_table) {
-        write_out!(out, Box::into_raw(Box::new(self)));
+        handle::hand_out(self, out);
     }
 }
 
@@ -385,10 +386,7 @@ pub extern "C" fn ho_table_format_into(
 #[no_mangle]
 pub extern "C" fn ho_table_free(table: *mut ho_table) {
     ffi_fn! {
-        if !table.is_null() {
-            // SAFETY: `table` came from `Box::into_raw` in `hand_out`.
-            drop(unsafe { Box::from_raw(table) });
-        }
+        handle::free(table)
     }
 }
 
