@@ -115,6 +115,46 @@ mod tests {
         assert!(!b);
     }
 
+    /// Every exported function's body is one `ffi_fn!`: no entry point
+    /// runs code outside the panic boundary.
+    #[test]
+    fn every_entry_point_is_behind_the_boundary() {
+        let sources = [
+            ("blockset.rs", include_str!("blockset.rs")),
+            ("counters.rs", include_str!("counters.rs")),
+            ("error.rs", include_str!("error.rs")),
+            ("firewall.rs", include_str!("firewall.rs")),
+            ("live.rs", include_str!("live.rs")),
+            ("report.rs", include_str!("report.rs")),
+            ("table.rs", include_str!("table.rs")),
+            ("text.rs", include_str!("text.rs")),
+            ("version.rs", include_str!("version.rs")),
+        ];
+        let mut exported = 0;
+        let mut no_mangle = 0;
+        for (file, text) in sources {
+            no_mangle += text.matches("#[no_mangle]\npub extern \"C\" fn ").count();
+            let mut rest = text;
+            while let Some(at) = rest.find("pub extern \"C\" fn ") {
+                rest = &rest[at..];
+                let name = &rest[18..rest.find('(').unwrap()];
+                let body = &rest[rest.find(") ").unwrap()..];
+                let open = body.find("{\n").unwrap();
+                let first = body[open + 2..].trim_start();
+                assert!(
+                    first.starts_with("ffi_fn! {"),
+                    "{file}: {name} runs outside ffi_fn!"
+                );
+                exported += 1;
+                rest = &rest[1..];
+            }
+        }
+        let lib = include_str!("lib.rs");
+        assert!(lib.lines().filter(|l| l.starts_with("pub mod ")).count() == sources.len());
+        assert_eq!(exported, no_mangle, "an entry point without #[no_mangle]");
+        assert!(exported >= 100, "found only {exported} entry points");
+    }
+
     #[test]
     fn success_clears_the_last_error() {
         let _ = boundary(|| -> Result<(), Error> { Err(Error::NullParameter("x")) });
