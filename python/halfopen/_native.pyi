@@ -338,12 +338,19 @@ class BlockSet:
         capacity: int = 65536,
         allowlist: Optional[Iterable[_PrefixLike]] = None,
         now: Optional[int] = None,
+        resume: Literal["same_clock", "keep_remaining"] = "same_clock",
     ) -> "BlockSet":
-        """Restores a block set saved by :meth:`save`: every block with the time
-        it had left, strike counts included. The settings are the
-        constructor's (they are not saved). Raises ``halfopen.StateError`` for a
-        damaged file and ``FileNotFoundError`` for a missing one; saved blocks
-        the settings refuse are dropped and listed in :attr:`refused`.
+        """Restores a block set saved by :meth:`save`, strike counts included.
+        The settings are the constructor's (they are not saved). Raises
+        ``halfopen.StateError`` for a damaged file and ``FileNotFoundError``
+        for a missing one; saved blocks the settings refuse are dropped and
+        listed in :attr:`refused`.
+
+        ``resume`` places the saved times: ``"same_clock"`` (default) when
+        ``now`` runs on the clock the save used (the monotonic clock): the
+        time since the save counts and blocks keep their expiry; after a
+        reboot it acts as ``"keep_remaining"``: every block keeps the time it
+        had left at the save.
         """
     def save(self, path: Union[str, "os.PathLike[str]"], *, now: Optional[int] = None) -> None:
         """Saves the set to ``path`` atomically, with each block's time left as of ``now``."""

@@ -4,6 +4,7 @@
 //! Time is a monotonic clock in milliseconds (`now=None` reads it); tests
 //! pass their own instants.
 
+use halfopen::blockset::state_file::Resume;
 use halfopen::blockset::{Block, BlockConfig, BlockSet, Element, Millis, RemovalCause, SyncDiff};
 use halfopen::firewall::firewalld::Firewalld;
 use halfopen::firewall::ipset::Ipset;
@@ -314,6 +315,13 @@ impl PyBlockSet {
     /// for a damaged file (truncated, altered, another format) and
     /// ``FileNotFoundError`` for a missing one; saved blocks the settings
     /// refuse (now allowlisted) are dropped and listed in :attr:`refused`.
+    ///
+    /// ``resume`` places the saved times: ``"same_clock"`` (default) when
+    /// ``now`` runs on the clock the save used (the monotonic clock, as
+    /// ``now=None`` reads it): the time since the save counts, blocks keep
+    /// their expiry, and what the firewall was told is restored; after a
+    /// reboot (the clock started again) it acts as ``"keep_remaining"``:
+    /// every block keeps the time it had left at the save.
     #[classmethod]
     #[pyo3(signature = (
         path,
@@ -325,6 +333,7 @@ impl PyBlockSet {
         capacity = 65_536,
         allowlist = None,
         now = None,
+        resume = "same_clock",
     ))]
     #[allow(clippy::too_many_arguments)]
     fn load(
@@ -338,10 +347,21 @@ impl PyBlockSet {
         capacity: usize,
         allowlist: Option<Bound<'_, PyAny>>,
         now: Option<u64>,
+        resume: &str,
     ) -> PyResult<Self> {
         let config = block_config(ttl, escalation, max_ttl, strike_memory, capacity, allowlist)?;
         let now = now_arg(py, now)?;
-        let restored = py.detach(|| BlockSet::load(&path, config, now).map_err(PyHoError::from))?;
+        let resume = match resume {
+            "same_clock" => Resume::SameClock,
+            "keep_remaining" => Resume::KeepRemaining,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "resume must be 'same_clock' or 'keep_remaining', not {other:?}"
+                )))
+            }
+        };
+        let restored =
+            py.detach(|| BlockSet::load_with(&path, config, now, resume).map_err(PyHoError::from))?;
         Ok(PyBlockSet {
             inner: restored.set,
             refused: restored.refused.iter().map(|e| e.to_string()).collect(),
@@ -430,12 +450,10 @@ impl PyBlockSet {
             None => self.inner.config().default_ttl,
         };
         let now = now_arg(py, now)?;
+        let outcome = self.inner.apply_report(&report.inner, Some(ttl), now);
         let mut held: Vec<PyBlock> = Vec::new();
-        for p in report.inner.blocks() {
-            if self.inner.add(p.prefix, &p.reason, ttl, now).is_err() {
-                continue;
-            }
-            if let Some(block) = self.inner.covering(&p.prefix) {
+        for (prefix, _) in &outcome.added {
+            if let Some(block) = self.inner.covering(prefix) {
                 if !held.iter().any(|b| b.0.prefix == block.prefix) {
                     held.push(PyBlock(block.clone()));
                 }

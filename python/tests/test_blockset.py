@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -182,3 +183,47 @@ def test_firewalld_setup_creates_the_ipsets_it_renders_into() -> None:
     blocks.add("2001:db8::/32", now=0)
     used = {a.split("=", 1)[1] for argv in blocks.render("firewalld", now=0) for a in argv if a.startswith("--ipset=")}
     assert used == created == {"halfopen4", "halfopen6"}
+
+
+def test_save_and_load(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.state"
+    blocks = halfopen.BlockSet(ttl=60)
+    blocks.add("198.18.1.0/24", "syn flood", now=1_000_000)
+    blocks.add("2001:db8::/48", now=1_000_000, ttl=30)
+    blocks.save(path, now=1_010_000)
+    # On the same clock, 20 s after the save: the time since counts.
+    same = halfopen.BlockSet.load(path, now=1_030_000)
+    assert [(str(b.prefix), b.expires, b.reason) for b in same] == [
+        ("198.18.1.0/24", 1_060_000, "syn flood"),
+        ("2001:db8::/48", 1_030_000, ""),
+    ]
+    assert [str(b.prefix) for b in same.expire(now=1_030_000)] == ["2001:db8::/48"]
+    # After a reboot (a clock that started again), each keeps what it had left.
+    kept = halfopen.BlockSet.load(path, now=5_000, resume="keep_remaining")
+    assert [b.remaining(now=5_000) for b in kept] == [50.0, 20.0]
+    assert halfopen.BlockSet.load(path, now=5_000).get("198.18.1.0/24").expires == 55_000  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="resume must be"):
+        halfopen.BlockSet.load(path, resume="later")  # type: ignore[arg-type]
+
+
+def test_a_damaged_state_file_is_a_state_error(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.state"
+    blocks = halfopen.BlockSet()
+    blocks.add("198.18.1.0/24", "x", now=0)
+    blocks.save(path, now=0)
+    path.write_text(path.read_text()[:-10])
+    with pytest.raises(halfopen.StateError):
+        halfopen.BlockSet.load(path, now=0)
+    with pytest.raises(FileNotFoundError):
+        halfopen.BlockSet.load(tmp_path / "missing")
+
+
+def test_a_restore_drops_what_the_settings_refuse(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.state"
+    blocks = halfopen.BlockSet()
+    blocks.add("198.18.1.0/24", now=0)
+    blocks.add("198.18.2.0/24", now=0)
+    blocks.save(path, now=0)
+    restored = halfopen.BlockSet.load(path, now=0, allowlist=["198.18.2.0/25"])
+    assert [str(b.prefix) for b in restored] == ["198.18.1.0/24"]
+    assert len(restored.refused) == 1 and "198.18.2.0/24" in restored.refused[0]
