@@ -1,5 +1,5 @@
-//! Live snapshots of a namespace under a real flood: halfopen through
-//! netlink sock_diag, halfopen through `/proc/net/tcp{,6}`, and
+//! Live snapshots and reports of a namespace under a real flood: halfopen
+//! through netlink sock_diag, halfopen through `/proc/net/tcp{,6}`, and
 //! `ss -tan state syn-recv | wc -l` as the baseline, in the same run,
 //! timed by the wall clock and by CPU time (this process and its children).
 //! A second group compares halfopen's sock_diag decoder with
@@ -20,7 +20,10 @@ use criterion::{
 };
 use halfopen::live::{self, Namespace, Options, Source};
 use halfopen::procnet::{Family, TcpEntry, TcpState, TimerKind};
+use halfopen::report::Report;
+use halfopen::snapshot::Snapshot;
 use halfopen::sockdiag::{Messages, Record, SockDiag, StateSet};
+use halfopen::verdict::Config;
 use halfopen_tests::{
     listen, require_root, spoofed_sources, wait_until, Lab, LabConfig, SynSender,
 };
@@ -104,11 +107,21 @@ fn live_snapshot(c: &mut Criterion) {
         let proc = Options::new().source(Source::Proc);
         let setns = netlink.clone().namespace(Namespace::Path(server.clone()));
         // Each source sees the whole flood before it is timed.
+        let mut verdicts = Vec::new();
         for opts in [&netlink, &proc, &setns] {
             let (entries, summary) = live::snapshot(opts).unwrap();
             assert_eq!(summary.origin.name(), opts.source.name());
             assert_eq!(half_open(&entries) as u64, flood.n);
+            let r = report(opts);
+            assert_eq!(r.half_open, flood.n);
+            verdicts.push(
+                r.prefixes
+                    .iter()
+                    .map(|p| (p.prefix, p.verdict))
+                    .collect::<Vec<_>>(),
+            );
         }
+        assert!(verdicts.iter().all(|v| *v == verdicts[0]));
         assert_eq!(ss(), flood.n + 1, "ss prints a header line");
 
         let wall = c.benchmark_group(format!("live_snapshot/{n}"));
@@ -122,7 +135,8 @@ fn live_snapshot(c: &mut Criterion) {
     }
 }
 
-/// The three sources, and netlink through `setns`, in one group.
+/// Snapshot and report from each source, `ss` as the baseline, netlink
+/// through `setns` and netlink without the report, in one group.
 fn sources<M: Measurement>(
     mut group: BenchmarkGroup<'_, M>,
     n: u64,
@@ -133,15 +147,12 @@ fn sources<M: Measurement>(
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(if n > 10_000 { 6 } else { 3 }));
-    group.bench_function("netlink", |b| {
-        b.iter(|| half_open(&live::snapshot(netlink).unwrap().0))
-    });
-    group.bench_function("proc", |b| {
-        b.iter(|| half_open(&live::snapshot(proc).unwrap().0))
-    });
+    group.bench_function("netlink_report", |b| b.iter(|| report(netlink)));
+    group.bench_function("proc_report", |b| b.iter(|| report(proc)));
     group.bench_function("ss_state_syn_recv_wc", |b| b.iter(ss));
-    group.bench_function("netlink_setns", |b| {
-        b.iter(|| half_open(&live::snapshot(setns).unwrap().0))
+    group.bench_function("netlink_setns_report", |b| b.iter(|| report(setns)));
+    group.bench_function("netlink_snapshot_only", |b| {
+        b.iter(|| half_open(&live::snapshot(netlink).unwrap().0))
     });
     group.finish();
 }
