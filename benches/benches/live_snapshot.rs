@@ -93,6 +93,15 @@ fn half_open(entries: &[TcpEntry<'static>]) -> usize {
         .count()
 }
 
+/// A full live snapshot and its report (prefixes, signs, verdicts), as
+/// `halfopen scan` makes them.
+fn report(opts: &Options) -> Report {
+    let (snapshot, summary) = Snapshot::read(opts).unwrap();
+    Report::build(&snapshot, &Config::default())
+        .unwrap()
+        .with_source(summary.origin)
+}
+
 fn live_snapshot(c: &mut Criterion) {
     if !require_root("live_snapshot bench") {
         return;
