@@ -261,8 +261,11 @@ impl LiveError {
 }
 
 /// Reads the tables `opts` names and calls `f` with every entry whose state
-/// is in `opts.states`, IPv4 first. Returns which source answered and how
-/// many entries it delivered.
+/// is in `opts.states`. Returns which source answered and how many entries
+/// it delivered.
+///
+/// Entries come in the source's order: netlink dumps both families in one
+/// walk of the kernel's socket hash (mixed), `/proc` gives IPv4 first.
 ///
 /// With [`Source::Auto`], a fallback happens only before any entry is
 /// delivered, so `f` never sees an entry twice.
@@ -339,6 +342,22 @@ fn read_netlink(
     };
     let mut diag = opened.map_err(|e| (LiveError::from(e), 0))?;
     let mut delivered = 0;
+    // Both families in one walk of the socket hash; a kernel that refuses
+    // the older request that does it gets one request per family.
+    match diag.dump_both(opts.states, |e| {
+        delivered += 1;
+        f(e)
+    }) {
+        Ok(_) => {
+            return Ok(Summary {
+                origin: Origin::Netlink,
+                entries: delivered,
+                fallback: None,
+            })
+        }
+        Err(sockdiag::Error::Kernel { .. }) if delivered == 0 => {}
+        Err(e) => return Err((e.into(), delivered)),
+    }
     for family in Family::BOTH {
         let before = delivered;
         let result = diag.dump(family, opts.states, |e| {
@@ -350,7 +369,7 @@ fn read_netlink(
             // A kernel without IPv6 has no inet_diag handler for it and no
             // IPv6 sockets either (as /proc reads a missing tcp6 as empty).
             Err(sockdiag::Error::Kernel {
-                family: Family::V6,
+                family: Some(Family::V6),
                 errno: libc::ENOENT | libc::EAFNOSUPPORT,
             }) if delivered == before => {}
             Err(e) => return Err((e.into(), delivered)),

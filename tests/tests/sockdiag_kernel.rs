@@ -144,6 +144,20 @@ fn netlink_and_proc_agree_during_a_flood() {
         assert!(e.timer_expires > 0 && e.timer_expires <= 6000, "{e:?}");
     }
 
+    // The per-family requests (inet_diag_req_v2) find the same sockets as
+    // the one-walk request live reads use.
+    let mut diag = lab.server.run(sockdiag::SockDiag::open).unwrap();
+    let mut per_family = Vec::new();
+    for family in Family::BOTH {
+        diag.dump(family, StateSet::HALF_OPEN, |e| {
+            assert_eq!(e.family(), family);
+            per_family.push((e.remote, e.local));
+        })
+        .unwrap();
+    }
+    per_family.sort();
+    assert_eq!(per_family, before.keys().copied().collect::<Vec<_>>());
+
     // Auto picks netlink; the holder pid names the same namespace.
     let auto = half_open
         .clone()

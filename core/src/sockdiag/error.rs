@@ -173,7 +173,7 @@ impl DecodeError {
 /// use halfopen::procnet::Family;
 /// use halfopen::sockdiag::Error;
 ///
-/// let err = Error::Kernel { family: Family::V6, errno: libc::ENOENT };
+/// let err = Error::Kernel { family: Some(Family::V6), errno: libc::ENOENT };
 /// assert!(err.is_unavailable());
 /// assert_eq!(err.to_string(), "sock_diag dump of IPv6: the kernel answered: No such file or directory (os error 2)");
 /// ```
@@ -189,10 +189,10 @@ pub enum Error {
         source: io::Error,
     },
     /// Sending the request or receiving the answer failed.
-    #[error("sock_diag dump of {family}: {op} failed: {source}")]
+    #[error("sock_diag dump of {}: {op} failed: {source}", scope(family))]
     Io {
-        /// The family being dumped.
-        family: Family,
+        /// The family being dumped; `None` for a dump of both at once.
+        family: Option<Family>,
         /// `"send"` or `"recv"`.
         op: &'static str,
         /// The operating system's error.
@@ -202,18 +202,18 @@ pub enum Error {
     /// The kernel refused the request (`NLMSG_ERROR`) or ended the dump
     /// with an error: `ENOENT` when it has no inet_diag handler for the
     /// family, `EACCES`/`EPERM` when a policy forbids it.
-    #[error("sock_diag dump of {family}: the kernel answered: {}", io::Error::from_raw_os_error(*errno))]
+    #[error("sock_diag dump of {}: the kernel answered: {}", scope(family), io::Error::from_raw_os_error(*errno))]
     Kernel {
-        /// The family being dumped.
-        family: Family,
+        /// The family being dumped; `None` for a dump of both at once.
+        family: Option<Family>,
         /// The error number (positive).
         errno: i32,
     },
     /// A message of the answer is malformed.
-    #[error("sock_diag dump of {family}: datagram {datagram}: {source}")]
+    #[error("sock_diag dump of {}: datagram {datagram}: {source}", scope(family))]
     Decode {
-        /// The family being dumped.
-        family: Family,
+        /// The family being dumped; `None` for a dump of both at once.
+        family: Option<Family>,
         /// Which datagram of the answer (from 0).
         datagram: u64,
         /// What is wrong, with offset and field.
@@ -222,10 +222,13 @@ pub enum Error {
     },
     /// A datagram longer than the receive buffer (the kernel never sends
     /// one; the rest would be lost).
-    #[error("sock_diag dump of {family}: datagram {datagram} of {len} bytes exceeds the {max}-byte buffer")]
+    #[error(
+        "sock_diag dump of {}: datagram {datagram} of {len} bytes exceeds the {max}-byte buffer",
+        scope(family)
+    )]
     DatagramTooLong {
-        /// The family being dumped.
-        family: Family,
+        /// The family being dumped; `None` for a dump of both at once.
+        family: Option<Family>,
         /// Which datagram.
         datagram: u64,
         /// Its length.
@@ -234,13 +237,22 @@ pub enum Error {
         max: usize,
     },
     /// A socket record of the other family than the one asked for.
-    #[error("sock_diag dump of {family}: got a record of {found}")]
+    #[error("sock_diag dump of {}: got a record of {found}", scope(family))]
     WrongFamily {
         /// The family asked for.
-        family: Family,
+        family: Option<Family>,
         /// The family of the record.
         found: Family,
     },
+}
+
+/// How an error names what was dumped.
+fn scope(family: &Option<Family>) -> &'static str {
+    match family {
+        Some(Family::V4) => "IPv4",
+        Some(Family::V6) => "IPv6",
+        None => "IPv4 and IPv6",
+    }
 }
 
 impl Error {
@@ -286,7 +298,7 @@ impl Error {
     /// ```
     /// use halfopen::procnet::Family;
     /// use halfopen::sockdiag::Error;
-    /// assert!(Error::Kernel { family: Family::V4, errno: libc::EPERM }.is_permission_denied());
+    /// assert!(Error::Kernel { family: Some(Family::V4), errno: libc::EPERM }.is_permission_denied());
     /// ```
     pub fn is_permission_denied(&self) -> bool {
         let code = match self {
@@ -325,24 +337,24 @@ mod tests {
     #[test]
     fn unavailable_is_not_every_error() {
         let io = Error::Io {
-            family: Family::V4,
+            family: Some(Family::V4),
             op: "recv",
             source: io::Error::from_raw_os_error(libc::ENOBUFS),
         };
         assert!(!io.is_unavailable());
         let decode = Error::Decode {
-            family: Family::V4,
+            family: Some(Family::V4),
             datagram: 0,
             source: DecodeError::Overrun { offset: 0 },
         };
         assert!(!decode.is_unavailable());
         assert!(Error::Kernel {
-            family: Family::V4,
+            family: Some(Family::V4),
             errno: libc::EACCES
         }
         .is_permission_denied());
         assert!(!Error::Kernel {
-            family: Family::V4,
+            family: Some(Family::V4),
             errno: libc::ENOENT
         }
         .is_permission_denied());

@@ -19,6 +19,10 @@ pub const INET_DIAG_MSG_LEN: usize = 72;
 pub const INET_DIAG_REQ_V2_LEN: usize = 56;
 /// Bytes of a whole dump request: header and `inet_diag_req_v2`.
 pub const REQUEST_LEN: usize = NLMSG_HDR_LEN + INET_DIAG_REQ_V2_LEN;
+/// Bytes of `struct inet_diag_req`, the request of the older interface.
+pub const INET_DIAG_REQ_LEN: usize = 60;
+/// Bytes of a whole request of both families: header and `inet_diag_req`.
+pub const REQUEST_BOTH_LEN: usize = NLMSG_HDR_LEN + INET_DIAG_REQ_LEN;
 
 /// The clock ticks per second `/proc/net/tcp` counts timers in (`USER_HZ`,
 /// 100 on every Linux architecture halfopen runs on). sock_diag reports
@@ -30,6 +34,7 @@ const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const NLMSG_OVERRUN: u16 = 4;
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
+const TCPDIAG_GETSOCK: u16 = 18;
 const NLM_F_REQUEST: u16 = 0x01;
 const NLM_F_DUMP: u16 = 0x100 | 0x200;
 const AF_INET: u8 = 2;
@@ -179,6 +184,39 @@ pub fn request(family: Family, states: StateSet, seq: u32) -> [u8; REQUEST_LEN] 
     req
 }
 
+/// The dump request for every TCP socket of both families whose state is
+/// in `states`, in one walk of the kernel's socket hash: the older
+/// `TCPDIAG_GETSOCK` request (`struct inet_diag_req`), which the kernel
+/// serves as an `inet_diag_req_v2` dump of family `AF_UNSPEC`. Its answer
+/// holds the same `inet_diag_msg` records (message type `TCPDIAG_GETSOCK`).
+///
+/// Two [`request`]s (IPv4, then IPv6) walk the whole hash twice, each
+/// skipping the other family's sockets; this one walks it once.
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::sockdiag::{request_both, StateSet, REQUEST_BOTH_LEN};
+/// let req = request_both(StateSet::HALF_OPEN, 1);
+/// assert_eq!(req.len(), REQUEST_BOTH_LEN);
+/// assert_eq!(u16::from_ne_bytes([req[4], req[5]]), 18); // TCPDIAG_GETSOCK
+/// assert_eq!(u32::from_ne_bytes(req[68..72].try_into().unwrap()), (1 << 3) | (1 << 12));
+/// ```
+pub fn request_both(states: StateSet, seq: u32) -> [u8; REQUEST_BOTH_LEN] {
+    let mut req = [0u8; REQUEST_BOTH_LEN];
+    req[0..4].copy_from_slice(&(REQUEST_BOTH_LEN as u32).to_ne_bytes());
+    req[4..6].copy_from_slice(&TCPDIAG_GETSOCK.to_ne_bytes());
+    req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    req[8..12].copy_from_slice(&seq.to_ne_bytes());
+    // idiag_family (ignored: the kernel dumps AF_UNSPEC), src_len,
+    // dst_len, idiag_ext 0, inet_diag_sockid zero.
+    req[16] = AF_INET;
+    let states_at = NLMSG_HDR_LEN + 4 + 48;
+    req[states_at..states_at + 4].copy_from_slice(&states.kernel_mask().to_ne_bytes());
+    // idiag_dbs 0.
+    req
+}
+
 /// One message of a dump's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Record {
@@ -250,7 +288,9 @@ impl<'a> Messages<'a> {
             // Messages are padded to 4 bytes; the last may end unpadded.
             self.pos = (offset + ((len + 3) & !3)).min(self.buf.len());
             return Ok(Some(match kind {
-                SOCK_DIAG_BY_FAMILY => Record::Socket(decode_socket(payload, payload_offset)?),
+                SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => {
+                    Record::Socket(decode_socket(payload, payload_offset)?)
+                }
                 NLMSG_DONE => Record::Done(errno(payload, payload_offset)?),
                 NLMSG_ERROR => Record::Error(errno(payload, payload_offset)?),
                 NLMSG_NOOP => continue,
@@ -637,6 +677,28 @@ pub(crate) mod tests {
                 need: 4,
                 have: 2
             }))
+        );
+    }
+
+    #[test]
+    fn both_families_answer_with_the_old_type() {
+        let e = proc_entry("   0: 0100000A:0050 090012C6:D431 03 00000000:00000000 01:00000064 00000002     0        0 0 0 0", Family::V4);
+        let mut m = encode(&e, 1);
+        m[4..6].copy_from_slice(&TCPDIAG_GETSOCK.to_ne_bytes());
+        let Some(Ok(Record::Socket(d))) = Messages::new(&m).next() else {
+            panic!("not decoded")
+        };
+        assert_eq!((d.local, d.remote), (e.local, e.remote));
+        let r = request_both(StateSet::ALL, 9);
+        assert_eq!(
+            u32::from_ne_bytes([r[0], r[1], r[2], r[3]]) as usize,
+            REQUEST_BOTH_LEN
+        );
+        assert_eq!(u16::from_ne_bytes([r[6], r[7]]), 0x301);
+        assert_eq!(u32::from_ne_bytes([r[8], r[9], r[10], r[11]]), 9);
+        assert_eq!(
+            u32::from_ne_bytes([r[68], r[69], r[70], r[71]]),
+            StateSet::ALL.kernel_mask()
         );
     }
 

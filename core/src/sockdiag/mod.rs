@@ -19,7 +19,8 @@ mod socket;
 
 pub use error::{DecodeError, Error, MsgField};
 pub use message::{
-    decode_socket, ms_to_ticks, request, Messages, Record, StateSet, INET_DIAG_MSG_LEN,
-    INET_DIAG_REQ_V2_LEN, NLMSG_HDR_LEN, REQUEST_LEN, USER_HZ,
+    decode_socket, ms_to_ticks, request, request_both, Messages, Record, StateSet,
+    INET_DIAG_MSG_LEN, INET_DIAG_REQ_LEN, INET_DIAG_REQ_V2_LEN, NLMSG_HDR_LEN, REQUEST_BOTH_LEN,
+    REQUEST_LEN, USER_HZ,
 };
 pub use socket::SockDiag;

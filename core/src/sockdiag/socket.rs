@@ -10,7 +10,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::error::Error;
-use super::message::{request, Messages, Record, StateSet};
+use super::message::{request, request_both, Messages, Record, StateSet};
 use crate::procnet::{Family, TcpEntry};
 
 /// Bytes of the receive buffer. The kernel fills dump datagrams up to the
@@ -67,9 +67,9 @@ impl SockDiag {
         })
     }
 
-    /// Dumps every TCP socket of `family` whose state is in `states`,
-    /// calling `f` with each (numbered from 0 in [`TcpEntry::slot`]).
-    /// Returns the number of sockets.
+    /// Dumps every TCP socket of `family` whose state is in `states`
+    /// (an `inet_diag_req_v2` request), calling `f` with each (numbered
+    /// from 0 in [`TcpEntry::slot`]). Returns the number of sockets.
     ///
     /// The kernel filters by state, so sockets outside `states` cost
     /// nothing. Nothing is delivered before the kernel accepts the request:
@@ -78,10 +78,50 @@ impl SockDiag {
         &mut self,
         family: Family,
         states: StateSet,
+        f: impl FnMut(TcpEntry<'static>),
+    ) -> Result<u64, Error> {
+        self.seq = self.seq.wrapping_add(1);
+        let req = request(family, states, self.seq);
+        self.dump_with(&req, Some(family), f)
+    }
+
+    /// Dumps every TCP socket of both families whose state is in `states`
+    /// in one walk of the kernel's socket hash (see [`request_both`]),
+    /// calling `f` with each; returns the number of sockets. About a
+    /// quarter cheaper for the kernel than [`SockDiag::dump`] of each
+    /// family when the table is large.
+    ///
+    /// A kernel without the older request answers [`Error::Kernel`]
+    /// before any entry; dump each family then.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use halfopen::sockdiag::{SockDiag, StateSet};
+    /// let n = SockDiag::open()?.dump_both(StateSet::HALF_OPEN, |_| {})?;
+    /// println!("{n} half-open connections");
+    /// # Ok::<(), halfopen::sockdiag::Error>(())
+    /// ```
+    pub fn dump_both(
+        &mut self,
+        states: StateSet,
+        f: impl FnMut(TcpEntry<'static>),
+    ) -> Result<u64, Error> {
+        self.seq = self.seq.wrapping_add(1);
+        let req = request_both(states, self.seq);
+        self.dump_with(&req, None, f)
+    }
+
+    /// Sends `req` and decodes the answer; `family` is the family asked
+    /// for, `None` for both.
+    fn dump_with(
+        &mut self,
+        req: &[u8],
+        family: Option<Family>,
         mut f: impl FnMut(TcpEntry<'static>),
     ) -> Result<u64, Error> {
         let mut count: u64 = 0;
-        self.exchange(family, states, |datagram, index| {
+        self.exchange(req, family, |datagram, index| {
             for record in Messages::new(datagram) {
                 let record = record.map_err(|source| Error::Decode {
                     family,
@@ -90,7 +130,7 @@ impl SockDiag {
                 })?;
                 match record {
                     Record::Socket(mut entry) => {
-                        if entry.family() != family {
+                        if family.is_some_and(|f| f != entry.family()) {
                             return Err(Error::WrongFamily {
                                 family,
                                 found: entry.family(),
@@ -100,8 +140,7 @@ impl SockDiag {
                         count += 1;
                         f(entry);
                     }
-                    Record::Done(status) => return end(family, status),
-                    Record::Error(status) => return end(family, status),
+                    Record::Done(status) | Record::Error(status) => return end(family, status),
                 }
             }
             Ok(false)
@@ -132,7 +171,10 @@ impl SockDiag {
         mut f: impl FnMut(&[u8]),
     ) -> Result<u64, Error> {
         let mut datagrams = 0;
-        self.exchange(family, states, |datagram, index| {
+        self.seq = self.seq.wrapping_add(1);
+        let req = request(family, states, self.seq);
+        let family = Some(family);
+        self.exchange(&req, family, |datagram, index| {
             datagrams += 1;
             f(datagram);
             for record in Messages::new(datagram) {
@@ -142,8 +184,7 @@ impl SockDiag {
                     source,
                 })? {
                     Record::Socket(_) => {}
-                    Record::Done(status) => return end(family, status),
-                    Record::Error(status) => return end(family, status),
+                    Record::Done(status) | Record::Error(status) => return end(family, status),
                 }
             }
             Ok(false)
@@ -151,17 +192,15 @@ impl SockDiag {
         Ok(datagrams)
     }
 
-    /// Sends the dump request and hands each datagram of the answer to
-    /// `each` (with its index) until `each` says the dump ended.
+    /// Sends the dump request `req` and hands each datagram of the answer
+    /// to `each` (with its index) until `each` says the dump ended.
     fn exchange(
         &mut self,
-        family: Family,
-        states: StateSet,
+        req: &[u8],
+        family: Option<Family>,
         mut each: impl FnMut(&[u8], u64) -> Result<bool, Error>,
     ) -> Result<(), Error> {
-        self.seq = self.seq.wrapping_add(1);
-        let req = request(family, states, self.seq);
-        self.send(&req).map_err(|source| Error::Io {
+        self.send(req).map_err(|source| Error::Io {
             family,
             op: "send",
             source,
@@ -238,7 +277,7 @@ impl SockDiag {
 
 /// The end of a dump with the kernel's `status` (0 or a negative error
 /// number).
-fn end(family: Family, status: i32) -> Result<bool, Error> {
+fn end(family: Option<Family>, status: i32) -> Result<bool, Error> {
     if status == 0 {
         Ok(true)
     } else {
