@@ -178,6 +178,8 @@ import socket, sys
 family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 s = socket.socket(family, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if family == socket.AF_INET6:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(sys.argv[4]))
 s.bind((sys.argv[1], int(sys.argv[2])))
 s.listen(int(sys.argv[3]))
 print("ready", flush=True)
@@ -185,9 +187,12 @@ sys.stdin.read()
 """
 
 
-def listen(ns: Netns, address: str, port: int, backlog: int = 4096) -> subprocess.Popen[bytes]:
-    """A listener in ``ns`` until the namespace closes; returns once it listens."""
-    child = ns.spawn(sys.executable, "-c", LISTENER, address, str(port), str(backlog))
+def listen(
+    ns: Netns, address: str, port: int, backlog: int = 4096, v6only: bool = False
+) -> subprocess.Popen[bytes]:
+    """A listener in ``ns`` until the namespace closes; returns once it listens.
+    An IPv6 listener on ``::`` takes IPv4 too unless ``v6only``."""
+    child = ns.spawn(sys.executable, "-c", LISTENER, address, str(port), str(backlog), str(int(v6only)))
     assert child.stdout is not None
     line = child.stdout.readline()
     if line.strip() != b"ready":
@@ -217,14 +222,17 @@ def connect_clients(ns: Netns, address: str, port: int, n: int) -> subprocess.Po
 SENDER = Path(__file__).with_name("synsend.py")
 
 
-def send_syns(ns: Netns, dst: str, port: int, sources: Sequence[tuple[str, int]]) -> int:
-    """Sends one spoofed SYN from each (address, port) in ``sources`` to ``dst:port``."""
+def send_syns(
+    ns: Netns, dst: str, port: int, sources: Sequence[tuple[str, int]], rate: int = 0
+) -> int:
+    """Sends one spoofed SYN from each (address, port) in ``sources`` to
+    ``dst:port``, at most ``rate`` per second (0: as fast as it can)."""
     for address, _ in sources:
         net = ipaddress.ip_network(SPOOF_V4 if ":" not in address else SPOOF_V6)
         if ipaddress.ip_address(address) not in net:
             raise ValueError(f"{address} is outside the spoofed test range {net}")
     lines = "".join(f"{a} {p}\n" for a, p in sources).encode()
-    out = ns.exec(sys.executable, str(SENDER), dst, str(port), stdin=lines)
+    out = ns.exec(sys.executable, str(SENDER), dst, str(port), str(rate), stdin=lines)
     return int(out)
 
 

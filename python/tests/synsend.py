@@ -1,4 +1,4 @@
-"""Sends spoofed TCP SYNs through raw sockets: ``synsend.py DST PORT < sources``.
+"""Sends spoofed TCP SYNs through raw sockets: ``synsend.py DST PORT [RATE] < sources``.
 
 Each stdin line is ``ADDRESS PORT``, a spoofed source. IPv4 packets carry
 their own IP header (IPPROTO_RAW implies IP_HDRINCL); IPv6 ones too (on
@@ -56,6 +56,8 @@ def packet(src: str, sport: int, dst: str, dport: int, seq: int) -> bytes:
 
 def main() -> int:
     dst, dport = sys.argv[1], int(sys.argv[2])
+    rate = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    start = time.monotonic()
     family = socket.AF_INET6 if ":" in dst else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_RAW, socket.IPPROTO_RAW)
     seq = 0x10000000
@@ -64,6 +66,10 @@ def main() -> int:
         if not line.strip():
             continue
         src, sport = line.split()
+        if rate > 0:
+            due = start + sent / rate
+            if due > time.monotonic() + 0.001:
+                time.sleep(due - time.monotonic())
         seq = (seq * 1103515245 + 12345) & 0xFFFFFFFF
         data = packet(src, int(sport), dst, dport, seq)
         for _ in range(1000):

@@ -1,4 +1,8 @@
-"""A real flood in real network namespaces, read from Python (needs root)."""
+"""Real floods in real network namespaces, read from Python (needs root).
+
+The scenarios are the Rust integration tests' (tests/tests/sockdiag_kernel.rs
+and aggregate_kernel.rs), in the same topology, so the verdicts must match.
+"""
 
 from __future__ import annotations
 
@@ -223,3 +227,112 @@ def test_watch_fills_ipsets(lab: netns.Lab, tmp_path: Path) -> None:
         members = listing.split("Members:")[1].split()
         assert members[0] == prefix, listing
         assert members[1] == "timeout" and 280 <= int(members[2]) <= 300
+
+
+class Lcg:
+    """The Rust test's generator (tests/tests/aggregate_kernel.rs), step for step."""
+
+    def __init__(self, seed: int) -> None:
+        self.state = seed
+
+    def next(self) -> int:
+        self.state = (self.state * 6_364_136_223_846_793_005 + 1_442_695_040_888_963_407) % 2**64
+        return self.state >> 29
+
+
+PORTS = (22, 80, 443)
+HEAVY = (10, 11, 12)
+HEAVY_PER_24, REFLECT, REFLECT_N, SPRAY_N, V6_N = 400, 20, 300, 2000, 500
+
+
+def aggregate_scenario() -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """The SYNs of the Rust test real_flood_gets_blocks_watches_and_signs:
+    ``((source, port), (destination, port))``, every 4-tuple distinct."""
+    rng = Lcg(0x5EED)
+    seen: set[tuple[tuple[str, int], tuple[str, int]]] = set()
+    out: list[tuple[tuple[str, int], tuple[str, int]]] = []
+
+    def push(src: tuple[str, int], dst: tuple[str, int]) -> bool:
+        if (src, dst) in seen:
+            return False
+        seen.add((src, dst))
+        out.append((src, dst))
+        return True
+
+    for net in HEAVY:
+        n = 0
+        while n < HEAVY_PER_24:
+            src = (f"198.18.{net}.{rng.next() % 254 + 1}", 1024 + rng.next() % 60_000)
+            dst = (netns.SERVER_V4, PORTS[rng.next() % 3])
+            n += push(src, dst)
+    for i in range(REFLECT_N):
+        push((f"198.18.{REFLECT}.{i % 200 + 1}", 80 if i < 200 else 443), (netns.SERVER_V4, 80))
+    n = 0
+    while n < SPRAY_N:
+        src = (f"198.18.{rng.next() % 256}.{rng.next() % 256}", 1024 + rng.next() % 60_000)
+        dst = (netns.SERVER_V4, PORTS[rng.next() % 3])
+        n += push(src, dst)
+    n = 0
+    while n < V6_N:
+        host = ((rng.next() << 32) ^ rng.next()) & (2**64 - 1)
+        address = str(ipaddress.IPv6Address((0x20010DB800000005 << 64) | host))
+        n += push((address, 1024 + rng.next() % 60_000), (netns.SERVER_V6, 443))
+    return out
+
+
+@pytest.fixture
+def lab_without_cookies() -> Iterator[netns.Lab]:
+    """The lab with SYN cookies off, as the Rust aggregation test builds it."""
+    lab = netns.Lab("g", syncookies=False)
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
+def test_the_aggregation_scenario_gets_the_rust_tests_verdicts(lab_without_cookies: netns.Lab) -> None:
+    lab = lab_without_cookies
+    for port in PORTS:
+        netns.listen(lab.server, "0.0.0.0", port, 65535)
+        netns.listen(lab.server, "::", port, 65535, v6only=True)
+    netns.connect_clients(lab.client, netns.SERVER_V4, 22, 24)
+    netns.connect_clients(lab.client, netns.SERVER_V6, 443, 12)
+    syns = aggregate_scenario()
+    for dst in sorted({d for _, d in syns}):
+        sources = [s for s, d in syns if d == dst]
+        assert netns.send_syns(lab.attacker, dst[0], dst[1], sources, rate=5000) == len(sources)
+    want6 = sum(1 for s, _ in syns if ":" in s[0])
+    want4 = len(syns) - want6
+
+    def half_open() -> list[halfopen.TcpEntry]:
+        return halfopen.read_live(netns=lab.server.name, source="proc", states=["SYN_RECV"])
+
+    assert netns.wait_until(15, lambda: len(half_open()) >= want4 + want6)
+    # As the Rust test does: wait for the SYN-ACK retransmissions.
+    assert netns.wait_until(
+        10, lambda: sum(e.retransmits > 0 for e in half_open() if e.family == 4) * 10 >= want4 * 9
+    )
+
+    report = halfopen.Report.live(netns=lab.server.name, source="proc")
+    text = report.to_json_pretty()
+    found = {str(p.prefix): p for p in report.prefixes}
+    for h in HEAVY:
+        p = found[f"198.18.{h}.0/24"]
+        assert p.verdict == "block", text
+        assert "unanswered" in p.signs and "no_completed_handshake" in p.signs, text
+    v6 = found["2001:db8:0:5::/64"]
+    assert (v6.verdict, v6.half_open) == ("block", V6_N) and "single_port" in v6.signs
+    reflect = found[f"198.18.{REFLECT}.0/24"]
+    assert {"well_known_source_port", "sequential_walk", "single_port"} <= set(reflect.signs)
+    assert reflect.evidence["well_known_port"] >= REFLECT_N
+    assert "well_known_source_port" not in found["198.18.10.0/24"].signs
+    spray = found["198.18.0.0/16"]
+    assert spray.verdict == "watch" and "thinly" in spray.reason
+    blocked4 = {str(p.prefix) for p in report.blocks() if p.prefix.version == 4}
+    assert blocked4 == {f"198.18.{h}.0/24" for h in (*HEAVY, REFLECT)}, text
+    clients = [ipaddress.ip_address(netns.CLIENT_V4), ipaddress.ip_address(netns.CLIENT_V6)]
+    assert not any(c in p.prefix for p in report.blocks() for c in clients if c.version == p.prefix.version)
+    assert report.to_dict()["host"]["established"] == 36
+    # The same blocks read through netlink, as in the Rust test.
+    again = halfopen.Report.live(netns=lab.server.name, source="netlink")
+    assert {str(p.prefix) for p in again.blocks()} == {str(p.prefix) for p in report.blocks()}
