@@ -434,3 +434,117 @@ fn syns_from_well_known_source_ports_are_dropped_when_asked() {
     assert!(from.iter().all(|ip| net("198.18.31.0/24").contains(ip)));
     assert_eq!(kernel.counters(), [0, 0, 40]);
 }
+
+/// A small deterministic generator for the random walk below.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[test]
+fn random_walk_of_diffs_keeps_the_kernel_equal_to_the_block_set() {
+    if !require_root("random_walk_of_diffs_keeps_the_kernel_equal_to_the_block_set")
+        || !nft_installed()
+    {
+        return;
+    }
+    let ns = Netns::new("nftwalk").unwrap();
+    let kernel = Kernel {
+        ns: &ns,
+        nft: Nft::default(),
+    };
+    let pool: Vec<IpNet> = [
+        "198.18.0.0/16",
+        "198.18.0.0/20",
+        "198.18.16.0/20",
+        "198.18.1.0/24",
+        "198.18.2.0/24",
+        "198.18.17.0/24",
+        "198.18.1.128/25",
+        "198.18.1.7/32",
+        "2001:db8::/32",
+        "2001:db8::/40",
+        "2001:db8:1::/48",
+        "2001:db8:1:1::/64",
+        "2001:db8:2::/48",
+    ]
+    .iter()
+    .map(|p| net(p))
+    .collect();
+    let clock = Clock(Instant::now());
+    let mut set = BlockSet::new(BlockConfig {
+        capacity: 6,
+        ..BlockConfig::default()
+    });
+    kernel.apply(&kernel.nft.render_full(&[]));
+    set.mark_synced(clock.now());
+    // HO_WALK_SEED replays another walk.
+    let seed = std::env::var("HO_WALK_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok());
+    let mut rng = XorShift(seed.unwrap_or(0x9E37_79B9_7F4A_7C15));
+    let mut batches = 0;
+    for step in 0..60 {
+        let now = clock.now();
+        match rng.next(10) {
+            0..=5 => {
+                let p = pool[rng.next(pool.len() as u64) as usize];
+                let ttl = Duration::from_millis(500 + rng.next(3_500));
+                let _ = set.add(p, "walk", ttl, now);
+            }
+            6 => {
+                let p = pool[rng.next(pool.len() as u64) as usize];
+                set.release(&p, now);
+            }
+            7 => {
+                set.release_all(now);
+            }
+            _ => {
+                set.expire(now);
+            }
+        }
+        let now = clock.now();
+        let diff = set.sync_diff(now);
+        let batch = kernel.nft.render_sync(&diff, &set);
+        batches += usize::from(!batch.is_empty());
+        kernel.apply(&batch);
+        // What the kernel holds right after the batch: every block with
+        // time left, and nothing else, except blocks within 300 ms of their
+        // expiry (the kernel's clock and ours race there).
+        let after = clock.now();
+        let got: std::collections::BTreeSet<IpNet> = kernel
+            .elements(false)
+            .into_keys()
+            .chain(kernel.elements(true).into_keys())
+            .collect();
+        let edge = |p: &IpNet| {
+            set.get(p).is_some_and(|b| {
+                let e = b.expires.0;
+                e + 300 >= now.0 && e <= after.0 + 300
+            })
+        };
+        for b in set.iter() {
+            if b.expires.0 > after.0 + 300 {
+                assert!(
+                    got.contains(&b.prefix),
+                    "step {step}: {} missing\n{batch}",
+                    b.prefix
+                );
+            }
+        }
+        for p in &got {
+            assert!(
+                set.get(p).is_some_and(|b| b.expires > now) || edge(p),
+                "step {step}: kernel holds {p} the set does not\n{batch}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(rng.next(400)));
+    }
+    assert!(batches > 15, "only {batches} non-empty batches");
+}
