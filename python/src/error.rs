@@ -182,25 +182,6 @@ pub enum CoreError {
     },
 }
 
-impl PyHoError {
-    /// An error reading `path`.
-    pub fn io(path: std::path::PathBuf, source: std::io::Error) -> Self {
-        PyHoError(CoreError::Io { path, source })
-    }
-}
-
-impl From<CoreStateError> for PyHoError {
-    fn from(e: CoreStateError) -> Self {
-        PyHoError(CoreError::State(e))
-    }
-}
-
-impl From<CoreConfigError> for PyHoError {
-    fn from(e: CoreConfigError) -> Self {
-        PyHoError(CoreError::Config(e))
-    }
-}
-
 /// The newtype through which core's errors become Python exceptions.
 #[derive(Debug)]
 pub struct PyHoError(pub CoreError);
@@ -232,6 +213,25 @@ impl From<CoreCounterError> for PyHoError {
 impl From<CoreBlockError> for PyHoError {
     fn from(e: CoreBlockError) -> Self {
         PyHoError(CoreError::Block(e))
+    }
+}
+
+impl PyHoError {
+    /// An error reading `path`.
+    pub fn io(path: std::path::PathBuf, source: std::io::Error) -> Self {
+        PyHoError(CoreError::Io { path, source })
+    }
+}
+
+impl From<CoreStateError> for PyHoError {
+    fn from(e: CoreStateError) -> Self {
+        PyHoError(CoreError::State(e))
+    }
+}
+
+impl From<CoreConfigError> for PyHoError {
+    fn from(e: CoreConfigError) -> Self {
+        PyHoError(CoreError::Config(e))
     }
 }
 
