@@ -27,7 +27,8 @@
 //!   the caller's instant of the save;
 //! - `block <prefix> <remaining ms> <strikes> <first seen, ms ago>
 //!   <last seen, ms ago> <reason>` — times are relative to the instant of the
-//!   save; the reason is percent-escaped, `-` when empty;
+//!   save (a sighting from before the restoring clock's zero is restored
+//!   as zero); the reason is percent-escaped, `-` when empty;
 //! - `memory <prefix> <strikes> <forgotten in, ms>` — strike counts kept
 //!   after their block ended;
 //! - `synced <prefix> <remaining ms>` — what the firewall was last told

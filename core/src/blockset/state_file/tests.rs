@@ -27,6 +27,10 @@ fn sample(n: u32) -> BlockSet {
         if i % 5 == 0 {
             set.release(&p6, Millis(4_000));
         }
+        if i == n / 2 {
+            // Half the blocks have been told to the firewall.
+            set.sync_diff(Millis(4_000));
+        }
     }
     set
 }
@@ -91,6 +95,9 @@ fn every_truncation_is_an_error() {
 #[test]
 fn every_changed_byte_is_an_error() {
     let text = encode(&sample(3), Millis(5_000));
+    for kind in ["\nblock ", "\nmemory ", "\nsynced "] {
+        assert!(text.contains(kind), "{kind:?} missing from\n{text}");
+    }
     let mut bytes = text.into_bytes();
     for i in 0..bytes.len() {
         for flip in [0x01u8, 0x20, 0x80] {
