@@ -50,8 +50,14 @@ class Watch:
         if self.fmt is not None:
             firewall.require_root(f"watch --apply {self.fmt}")
         state_dir = os.path.dirname(os.path.abspath(self.args.state))
-        os.makedirs(state_dir, exist_ok=True)
-        self.blocks = self.load()
+        try:
+            os.makedirs(state_dir, exist_ok=True)
+            with state_lock(self.args.state):
+                self.blocks = self.load()
+        except PermissionError:
+            raise UserError(
+                f"cannot write {self.args.state}: permission denied (run as root, or give --state FILE)"
+            ) from None
         try:
             self.sampler = halfopen.CounterSampler(self.args.pid)
         except (halfopen.Error, OSError) as e:

@@ -180,6 +180,19 @@ def test_changing_the_firewall_needs_root(
     halfopen.BlockSet().save(state)
     assert cli.main(["release", "--all", "--apply", "ipset", "--state", state]) == 1
     assert "release --apply ipset needs root" in capsys.readouterr().err
+    # A state directory it may not write is one line too.
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_makedirs = os.makedirs
+
+    def refuse(path: str, *args: object, **kwargs: object) -> None:
+        if str(path).startswith(str(locked)):
+            raise PermissionError(13, "Permission denied", str(path))
+        real_makedirs(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "makedirs", refuse)
+    assert cli.main(["watch", "--state", str(locked / "d" / "s")]) == 1
+    assert "permission denied (run as root, or give --state FILE)" in capsys.readouterr().err
 
 
 def test_watch_draws_on_a_terminal(tcp_file: Path, tmp_path: Path) -> None:
