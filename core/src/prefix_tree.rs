@@ -9,6 +9,11 @@
 //! entry whose source was seen before costs one hash lookup; counts are
 //! rolled up from children to parents once, in [`TreeBuilder::build`].
 //!
+//! Fed in address order (as [`crate::report::Report::build`] does, after a
+//! radix sort), the tree needs no hashing for the full addresses at all:
+//! their nodes are kept in order and found by binary search, and parents are
+//! found in a per-level cache of the last node made.
+//!
 //! The finest level is always the full address (`/32`, `/128`): it is what
 //! counts distinct sources. When it is not among the configured levels it is
 //! kept but never reported.

@@ -241,6 +241,12 @@ impl Snapshot {
                 return;
             }
         }
+        // Most hosts have a handful of local addresses and ports: a short
+        // scan beats hashing.
+        if let Some(l) = self.listeners.iter_mut().take(8).find(|l| l.addr == local) {
+            l.half_open += 1;
+            return;
+        }
         let next = self.listeners.len() as u32;
         let i = *self
             .listener_index

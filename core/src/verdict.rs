@@ -167,8 +167,8 @@ pub struct Config {
     pub protect_established: bool,
     /// Block thin prefixes too (see the module docs). Default false.
     pub block_thin: bool,
-    /// Most nodes per family's prefix tree. Default 262,144 (about 30 MiB
-    /// per family at worst).
+    /// Most nodes per family's prefix tree. Default 262,144: about 40 MiB
+    /// per family at worst (some 160 bytes per node with its index entry).
     pub node_cap: usize,
     /// Thresholds of the sign rules.
     pub signs: SignRules,
