@@ -205,13 +205,24 @@ impl SockDiag {
             op: "send",
             source,
         })?;
+        let seq = u32::from_ne_bytes([req[8], req[9], req[10], req[11]]);
         let mut index: u64 = 0;
         loop {
-            let len = self.recv().map_err(|source| Error::Io {
+            let (len, sender) = self.recv().map_err(|source| Error::Io {
                 family,
                 op: "recv",
                 source,
             })?;
+            // Only the kernel's answer to this request counts: another
+            // process may send to this socket's port, and an abandoned
+            // earlier dump may have left datagrams queued.
+            let datagram_seq = self
+                .buf
+                .get(8..12)
+                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+            if sender != 0 || datagram_seq.is_some_and(|s| s != seq) {
+                continue;
+            }
             if len > self.buf.len() {
                 return Err(Error::DatagramTooLong {
                     family,
@@ -251,21 +262,28 @@ impl SockDiag {
     }
 
     /// Receives one datagram into the buffer and returns its full length,
-    /// which exceeds the buffer when the datagram was cut (`MSG_TRUNC`).
-    fn recv(&mut self) -> io::Result<usize> {
+    /// which exceeds the buffer when the datagram was cut (`MSG_TRUNC`),
+    /// and the sender's port id (0: the kernel).
+    fn recv(&mut self) -> io::Result<(usize, u32)> {
         loop {
-            // SAFETY: the pointer and length describe `self.buf`, borrowed
-            // mutably for the call; the kernel writes at most that many.
+            // SAFETY: a plain C struct, valid when zeroed.
+            let mut from: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+            let mut from_len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+            // SAFETY: the pointers and lengths describe `self.buf` and
+            // `from`, borrowed mutably for the call; the kernel writes at
+            // most that many bytes to each.
             let n = unsafe {
-                libc::recv(
+                libc::recvfrom(
                     self.fd.as_raw_fd(),
                     self.buf.as_mut_ptr().cast(),
                     self.buf.len(),
                     libc::MSG_TRUNC,
+                    (&mut from as *mut libc::sockaddr_nl).cast(),
+                    &mut from_len,
                 )
             };
             if n >= 0 {
-                return Ok(n as usize);
+                return Ok((n as usize, from.nl_pid));
             }
             let err = io::Error::last_os_error();
             if err.kind() != io::ErrorKind::Interrupted {
@@ -293,6 +311,59 @@ mod tests {
     use super::*;
     use crate::procnet::TcpState;
     use std::net::TcpListener;
+
+    #[test]
+    fn ignores_datagrams_from_other_processes() {
+        let Ok(mut diag) = SockDiag::open() else {
+            eprintln!("skipped: sock_diag unavailable here");
+            return;
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // Learn our port id, then have another socket send us a forged
+        // answer (a lone NLMSG_DONE with the sequence number we will use)
+        // before the real one arrives.
+        diag.dump(Family::V4, StateSet::EMPTY, |_| {}).unwrap();
+        // SAFETY: as in `SockDiag::recv`: a zeroed C struct and its size.
+        let mut me: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        let rc = unsafe {
+            libc::getsockname(
+                diag.fd.as_raw_fd(),
+                (&mut me as *mut libc::sockaddr_nl).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0);
+        let forger = SockDiag::open().unwrap();
+        let mut done = [0u8; 20];
+        done[0] = 20;
+        done[4] = 3;
+        done[8..12].copy_from_slice(&(diag.seq + 1).to_ne_bytes());
+        // SAFETY: `done` and `me` are borrowed for the call.
+        let sent = unsafe {
+            libc::sendto(
+                forger.fd.as_raw_fd(),
+                done.as_ptr().cast(),
+                done.len(),
+                0,
+                (&me as *const libc::sockaddr_nl).cast(),
+                len,
+            )
+        };
+        if sent < 0 {
+            eprintln!(
+                "skipped: cannot send between netlink sockets: {}",
+                io::Error::last_os_error()
+            );
+            return;
+        }
+        let mut found = false;
+        diag.dump(Family::V4, StateSet::of(&[TcpState::Listen]), |e| {
+            found |= e.local == listener.local_addr().unwrap()
+        })
+        .unwrap();
+        assert!(found, "the forged end of dump was taken for the kernel's");
+    }
 
     #[test]
     fn sees_its_own_listener() {
