@@ -242,7 +242,7 @@ impl LiveError {
     /// ```
     /// use halfopen::live::LiveError;
     /// use halfopen::procnet::Family;
-    /// let err = LiveError::from(halfopen::sockdiag::Error::Kernel { family: Family::V4, errno: libc::EACCES });
+    /// let err = LiveError::from(halfopen::sockdiag::Error::Kernel { family: Some(Family::V4), errno: libc::EACCES });
     /// assert!(err.is_permission_denied());
     /// ```
     pub fn is_permission_denied(&self) -> bool {
