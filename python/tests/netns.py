@@ -145,6 +145,10 @@ class Lab:
             s.sysctl("net.ipv4.tcp_syncookies", "1" if syncookies else "0")
         s.sysctl("net.core.somaxconn", "65535")
         s.sysctl("net.ipv4.tcp_max_syn_backlog", "65536")
+        # The Rust lab puts the veth ends on the NAPI path (GRO on, TSO off),
+        # so floods are not lost in the per-CPU backlog.
+        for ns, dev in ((s, "att0"), (s, "cli0"), (a, "srv0"), (c, "srv0")):
+            ns.exec(sys.executable, "-c", VETH_NAPI, dev)
         # Static neighbours on the attack link: the raw sender's burst must
         # not wait (and drop) while neighbour discovery resolves the server.
         self._neighbours(a, "srv0", s, "att0", ("198.19.1.1", "2001:db8:ffff:1::1"))
@@ -172,6 +176,16 @@ class Lab:
         for ns in reversed(self.namespaces):
             ns.close()
 
+
+VETH_NAPI = r"""
+import ctypes, fcntl, socket, struct, sys
+SIOCETHTOOL, ETHTOOL_SGRO, ETHTOOL_STSO = 0x8946, 0x2C, 0x1F
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    for cmd, value in ((ETHTOOL_SGRO, 1), (ETHTOOL_STSO, 0)):
+        data = ctypes.create_string_buffer(struct.pack("II", cmd, value))
+        ifreq = struct.pack("16sP16x", sys.argv[1].encode(), ctypes.addressof(data))
+        fcntl.ioctl(s.fileno(), SIOCETHTOOL, ifreq)
+"""
 
 LISTENER = r"""
 import socket, sys
