@@ -3,8 +3,10 @@
 //! Two sources give the same [`TcpEntry`] values:
 //!
 //! - **netlink** (`sock_diag`, see [`crate::sockdiag`]): binary records,
-//!   filtered by state in the kernel; about five times cheaper than `/proc`
-//!   for the kernel, and nothing to parse. The default for live reads.
+//!   filtered by state in the kernel, both families in one walk of the
+//!   socket hash; about four times cheaper than `/proc` with 100 k entries,
+//!   fifteen times with 1 k, and nothing to parse. The default for live
+//!   reads.
 //! - **`/proc/net/tcp{,6}`** text (see [`crate::procnet`]): the only source
 //!   for captured tables, and the fallback where a kernel or sandbox lacks
 //!   sock_diag.
@@ -12,7 +14,9 @@
 //! [`Source::Auto`] picks netlink and falls back to `/proc` when sock_diag
 //! is unavailable; [`Summary::origin`] says which source answered.
 //! Another namespace is read by entering it on a helper thread (see
-//! [`crate::netns`]); the caller's thread never changes namespace.
+//! [`crate::netns`]) that opens the netlink socket or the `/proc` files
+//! there; they stay bound to that namespace, so the dump itself runs on the
+//! caller's thread, which never changes namespace.
 
 use std::fs::File;
 use std::io;

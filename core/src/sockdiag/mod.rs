@@ -1,10 +1,12 @@
 //! Live TCP tables through netlink `sock_diag` (`NETLINK_SOCK_DIAG`,
 //! `SOCK_DIAG_BY_FAMILY` with `inet_diag_req_v2`).
 //!
-//! - [`SockDiag`] opens the socket and dumps one family, filtered by state
-//!   in the kernel ([`StateSet`]);
-//! - [`request`], [`Messages`] and [`decode_socket`] are the wire format,
-//!   pure functions over bytes;
+//! - [`SockDiag`] opens the socket and dumps one family
+//!   ([`SockDiag::dump`], an `inet_diag_req_v2` request) or both in one walk
+//!   of the kernel's socket hash ([`SockDiag::dump_both`]), filtered by
+//!   state in the kernel ([`StateSet`]);
+//! - [`request`], [`request_both`], [`Messages`] and [`decode_socket`] are
+//!   the wire format, pure functions over bytes;
 //! - every record becomes the same [`TcpEntry`](crate::procnet::TcpEntry)
 //!   a `/proc/net/tcp` row does.
 //!
@@ -12,6 +14,10 @@
 //! general netlink crate: the answer holds one message type with a fixed
 //! 72-byte head, so decoding is a bounds check and a few loads, allocates
 //! nothing, and every failure names its byte offset and field.
+//!
+//! Only datagrams from the kernel (sender port id 0) that carry the
+//! request's sequence number are read; anything else queued on the socket
+//! is skipped.
 
 mod error;
 mod message;
