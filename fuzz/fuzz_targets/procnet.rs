@@ -1,5 +1,6 @@
-//! Any bytes through every entry point of the table parser: no panic, and
-//! the streaming reader agrees with the in-memory parser row for row.
+//! Any bytes through every entry point of the table parser: no panic, the
+//! streaming reader agrees with the in-memory parser row for row, and the
+//! fast path with the general path line for line.
 
 #![no_main]
 
@@ -28,6 +29,13 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(again, *row);
         }
     }
-    let _ = parse_line(data, Family::V4);
-    let _ = parse_line(data, Family::V6);
+    // Line by line, the fast path gives what the general path gives.
+    for line in data.split(|&b| b == b'\n') {
+        for family in [Family::V4, Family::V6] {
+            assert_eq!(
+                parse_line(line, family),
+                halfopen::procnet::parse_line_general(line, family)
+            );
+        }
+    }
 });

@@ -1,19 +1,24 @@
 //! Branch-light decoding of the fixed-width hex and the decimal columns.
 //!
 //! The kernel prints addresses, ports and queues as fixed-width upper-case
-//! hex. Eight digits are validated and decoded at once in a `u64` (SWAR:
-//! SIMD within a register), which is most of the parser's speed.
+//! hex. The portable fast path validates and decodes eight digits at once in
+//! a `u64` (SWAR: SIMD within a register); the general path decodes text of
+//! any width and names what is wrong.
 
+#[cfg(any(test, not(target_arch = "x86_64")))]
 const ONES: u64 = 0x0101_0101_0101_0101;
+#[cfg(any(test, not(target_arch = "x86_64")))]
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// Bytes of `x` (each below 0x80) that are `>= n`, as their high bit.
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline(always)]
 fn at_least(x: u64, n: u8) -> u64 {
     ((x | HIGH) - ONES * n as u64) & HIGH
 }
 
 /// Bytes of `x` equal to `c`, as their high bit (bytes below 0x80).
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline(always)]
 fn equal(x: u64, c: u8) -> u64 {
     at_least(x, c) & !at_least(x, c + 1)
@@ -22,6 +27,7 @@ fn equal(x: u64, c: u8) -> u64 {
 /// Decodes eight upper-case ASCII hex digits, as the kernel prints them,
 /// first digit most significant; `None` for anything else (lower case
 /// included: the general path takes it).
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline(always)]
 pub(crate) fn upper_hex8(bytes: [u8; 8]) -> Option<u32> {
     let x = u64::from_le_bytes(bytes);
@@ -38,6 +44,7 @@ pub(crate) fn upper_hex8(bytes: [u8; 8]) -> Option<u32> {
 }
 
 /// Decodes four upper-case hex digits.
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline(always)]
 pub(crate) fn upper_hex4(bytes: [u8; 4]) -> Option<u16> {
     let [a, b, c, d] = bytes;
@@ -45,6 +52,7 @@ pub(crate) fn upper_hex4(bytes: [u8; 4]) -> Option<u16> {
 }
 
 /// Decodes two upper-case hex digits.
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline(always)]
 pub(crate) fn upper_hex2(a: u8, b: u8) -> Option<u8> {
     let digit = |c: u8| match c {
@@ -57,6 +65,7 @@ pub(crate) fn upper_hex2(a: u8, b: u8) -> Option<u8> {
 
 /// Decodes a right-aligned unsigned decimal field of eight columns: spaces,
 /// then at least one digit, nothing else.
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline(always)]
 pub(crate) fn padded_decimal8(bytes: [u8; 8]) -> Option<u32> {
     let x = u64::from_le_bytes(bytes);

@@ -12,6 +12,12 @@ mod entry;
 mod error;
 mod live;
 mod row;
+#[cfg(target_arch = "x86_64")]
+mod sse2;
+#[cfg(test)]
+mod strategies;
+#[cfg(any(test, not(target_arch = "x86_64")))]
+mod swar;
 mod table;
 mod write;
 
@@ -22,3 +28,11 @@ pub use table::{
     open_table, parse_line, parse_table, Rows, TableReader, DEFAULT_BUFFER, MIN_BUFFER,
 };
 pub use write::{header, write_entry, TCP4_LINE_WIDTH};
+
+/// The general path alone, which the fuzz target holds the fast path to.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub fn parse_line_general(line: &[u8], family: Family) -> Result<TcpEntry<'_>, ParseError> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    row::general(line, 1, family)
+}

@@ -11,9 +11,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::digits::{
-    dec_i32, dec_u64, hex_u64, padded_decimal8, upper_hex2, upper_hex4, upper_hex8, NumberError,
-};
+use super::digits::{dec_i32, dec_u64, hex_u64, NumberError};
 use super::entry::{Family, TcpEntry, TcpState, TimerKind};
 use super::error::{Field, ParseError, Snippet};
 
@@ -29,7 +27,7 @@ pub(crate) fn decode(
     family: Family,
 ) -> Result<TcpEntry<'_>, ParseError> {
     match fast(line, family) {
-        Some(entry) => Ok(entry),
+        Some((entry, _)) => Ok(entry),
         None => general(line, line_no, family),
     }
 }
@@ -72,13 +70,15 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|b| b.is_ascii_whitespace())
 }
 
+/// The IPv4 address of a table word (host byte order, as printed).
 #[inline(always)]
-fn ipv4(word: u32) -> Ipv4Addr {
+pub(crate) fn ipv4(word: u32) -> Ipv4Addr {
     Ipv4Addr::from(word.to_ne_bytes())
 }
 
+/// The IPv6 address of four table words.
 #[inline(always)]
-fn ipv6(words: [u32; 4]) -> Ipv6Addr {
+pub(crate) fn ipv6(words: [u32; 4]) -> Ipv6Addr {
     let mut octets = [0u8; 16];
     for (chunk, word) in octets.chunks_exact_mut(4).zip(words) {
         chunk.copy_from_slice(&word.to_ne_bytes());
@@ -86,165 +86,21 @@ fn ipv6(words: [u32; 4]) -> Ipv6Addr {
     Ipv6Addr::from(octets)
 }
 
-/// The `N` bytes of `block` at `at` (a constant offset into a block whose
-/// length is known, so the check folds away).
+/// The fast path: decodes the row at the start of `buf` if it has the
+/// kernel's fixed-width layout, and returns it with the length of its line
+/// (up to the first newline, or all of `buf`). `None` defers to [`general`],
+/// which gives the same entry for every row this accepts.
 #[inline(always)]
-fn bytes<const N: usize>(block: &[u8], at: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    out.copy_from_slice(&block[at..at + N]);
-    out
-}
-
-/// The fast path's view of the fixed-width part of a row.
-#[inline(always)]
-fn fast(line: &[u8], family: Family) -> Option<TcpEntry<'_>> {
-    match family {
-        Family::V4 => fast_fixed::<8>(line),
-        Family::V6 => fast_fixed::<32>(line),
+pub(crate) fn fast(buf: &[u8], family: Family) -> Option<(TcpEntry<'_>, usize)> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        super::sse2::row(buf, family)
     }
-}
-
-/// The fixed-width layout for addresses of `W` hex digits, or `None` to
-/// defer to [`general`].
-///
-/// After `"%4d: "` the kernel prints, at fixed offsets: local address and
-/// port, remote address and port, state, queues, timer and expiry (eight
-/// digits for any expiry under 2^32 ticks), retransmits, `uid` right-aligned
-/// in five columns and `timeout` in eight (for the values every real row
-/// has), then `inode` and the trailing columns at variable width.
-#[inline(always)]
-fn fast_fixed<const W: usize>(line: &[u8]) -> Option<TcpEntry<'_>> {
-    // Slot: right-aligned in four columns, wider past 9999.
-    let mut at = 0;
-    while *line.get(at)? == b' ' {
-        at += 1;
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let end = memchr::memchr(b'\n', buf).unwrap_or(buf.len());
+        super::swar::row(&buf[..end], family).map(|entry| (entry, end))
     }
-    let mut slot = 0u32;
-    let digits_start = at;
-    while let Some(&b) = line.get(at) {
-        if !b.is_ascii_digit() || at - digits_start > 8 {
-            break;
-        }
-        slot = slot * 10 + (b - b'0') as u32;
-        at += 1;
-    }
-    if at == digits_start || line.get(at..at + 2)? != b": " {
-        return None;
-    }
-    let a = at + 2;
-    // Offsets after the local address shift by W - 8, after the remote by
-    // twice that.
-    let d = 2 * (W - 8);
-    let len = 85 + d;
-    let f = line.get(a..a + len)?;
-    let r = W + 6;
-    let separators = [
-        (W, b':'),
-        (W + 5, b' '),
-        (r + W, b':'),
-        (r + W + 5, b' '),
-        (30 + d, b' '),
-        (39 + d, b':'),
-        (48 + d, b' '),
-        (51 + d, b':'),
-        (60 + d, b' '),
-        (69 + d, b' '),
-        (75 + d, b' '),
-        (84 + d, b' '),
-    ];
-    let mut ok = true;
-    for (at, byte) in separators {
-        ok &= f[at] == byte;
-    }
-    if !ok {
-        return None;
-    }
-    let (local_ip, remote_ip): (IpAddr, IpAddr) = if W == 8 {
-        (
-            ipv4(upper_hex8(bytes(f, 0))?).into(),
-            ipv4(upper_hex8(bytes(f, r))?).into(),
-        )
-    } else {
-        let words = |at: usize| -> Option<[u32; 4]> {
-            Some([
-                upper_hex8(bytes(f, at))?,
-                upper_hex8(bytes(f, at + 8))?,
-                upper_hex8(bytes(f, at + 16))?,
-                upper_hex8(bytes(f, at + 24))?,
-            ])
-        };
-        (ipv6(words(0)?).into(), ipv6(words(r)?).into())
-    };
-    let local_port = upper_hex4(bytes(f, W + 1))?;
-    let remote_port = upper_hex4(bytes(f, r + W + 1))?;
-    let [s0, s1] = bytes(f, 28 + d);
-    let state = TcpState::from_code(upper_hex2(s0, s1)?)?;
-    let tx_queue = upper_hex8(bytes(f, 31 + d))?;
-    let rx_queue = upper_hex8(bytes(f, 40 + d))?;
-    let [t0, t1] = bytes(f, 49 + d);
-    let timer = TimerKind::from_code(upper_hex2(t0, t1)?);
-    let timer_expires = upper_hex8(bytes(f, 52 + d))? as u64;
-    let retransmits = upper_hex8(bytes(f, 61 + d))?;
-    // uid: five columns; widen to a word with spaces in front.
-    let [u0, u1, u2, u3, u4] = bytes(f, 70 + d);
-    let uid = padded_decimal8([b' ', b' ', b' ', u0, u1, u2, u3, u4])?;
-    let timeout = padded_decimal8(bytes(f, 76 + d))? as i32;
-    // inode: variable width.
-    let mut at = a + len;
-    let inode_start = at;
-    let mut inode = 0u64;
-    while let Some(&b) = line.get(at) {
-        if !b.is_ascii_digit() || at - inode_start >= 19 {
-            break;
-        }
-        inode = inode * 10 + (b - b'0') as u64;
-        at += 1;
-    }
-    if at == inode_start {
-        return None;
-    }
-    let trailing = trailing(line, at)?;
-    Some(TcpEntry {
-        slot,
-        local: SocketAddr::new(local_ip, local_port),
-        remote: SocketAddr::new(remote_ip, remote_port),
-        state,
-        tx_queue,
-        rx_queue,
-        timer,
-        timer_expires,
-        retransmits,
-        uid,
-        timeout,
-        inode,
-        trailing,
-    })
-}
-
-/// The text after `inode` (which ends at `at`), without padding; `None` if
-/// the inode column runs on into something that is not a separator, or the
-/// text is not ASCII.
-#[inline(always)]
-#[allow(unsafe_code)]
-fn trailing(line: &[u8], at: usize) -> Option<&str> {
-    let rest = &line[at..];
-    match rest.first() {
-        None => return Some(""),
-        Some(b) if b.is_ascii_whitespace() => {}
-        Some(_) => return None,
-    }
-    // IPv4 rows carry up to ~60 bytes of padding: drop it a word at a time.
-    let mut end = rest.len();
-    while end >= 8 && rest[end - 8..end] == *b"        " {
-        end -= 8;
-    }
-    let text = rest[..end].trim_ascii();
-    if !text.is_ascii() {
-        return None;
-    }
-    // SAFETY: every byte of `text` is ASCII (checked just above), and ASCII
-    // is valid UTF-8. This spares a second validation pass per row.
-    Some(unsafe { std::str::from_utf8_unchecked(text) })
 }
 
 /// Splits a row on whitespace and decodes each column, naming the first one
@@ -434,6 +290,9 @@ impl Decoder {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::super::{strategies, swar};
     use super::*;
 
     const V4_LISTEN: &[u8] = b"   0: 0100007F:0CEA 00000000:0000 0A 00000000:00000080 00:00000000 00000000   116        0 12345 1 0000000000000000 100 0 0 10 0";
@@ -442,9 +301,73 @@ mod tests {
     #[test]
     fn fast_and_general_agree_on_kernel_rows() {
         for (line, family) in [(V4_LISTEN, Family::V4), (V6_REQ, Family::V6)] {
-            let f = fast(line, family).expect("fast path takes kernel rows");
             let g = general(line, 1, family).unwrap();
-            assert_eq!(f, g);
+            let (f, end) = fast(line, family).expect("fast path takes kernel rows");
+            assert_eq!((f, end), (g, line.len()));
+            assert_eq!(swar::row(line, family), Some(g));
+        }
+    }
+
+    /// What the fast paths may answer for `buf`, whose first line is
+    /// `line`: nothing, or what the general path gives, with the line's end.
+    fn check_fast(buf: &[u8], family: Family) -> Result<(), TestCaseError> {
+        let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+        let line = &buf[..end];
+        let general = general(line, 1, family);
+        if let Some((entry, found)) = fast(buf, family) {
+            prop_assert_eq!(Ok(entry), general.clone(), "{}", line.escape_ascii());
+            prop_assert_eq!(found, end);
+        }
+        if let Some(entry) = swar::row(line, family) {
+            prop_assert_eq!(Ok(entry), general, "{}", line.escape_ascii());
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn fast_paths_take_kernel_rows_as_the_general_path(
+            family in prop::sample::select(Family::BOTH.to_vec()),
+            entries in prop::collection::vec(strategies::entry(Family::V4), 2),
+            v6 in prop::collection::vec(strategies::entry(Family::V6), 2),
+        ) {
+            let entries = if family == Family::V4 { entries } else { v6 };
+            let line = strategies::line(&entries[0]);
+            prop_assert_eq!(general(&line, 1, family), Ok(entries[0]));
+            // The line alone, then followed by its newline and another row.
+            let mut buf = line.clone();
+            buf.push(b'\n');
+            buf.extend(strategies::line(&entries[1]));
+            for buf in [&line[..], &buf[..]] {
+                check_fast(buf, family)?;
+                if strategies::fixed_width(&entries[0]) {
+                    prop_assert_eq!(fast(buf, family), Some((entries[0], line.len())));
+                    prop_assert_eq!(swar::row(&line, family), Some(entries[0]));
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn fast_paths_defer_or_agree_on_damaged_rows(
+            v4 in strategies::entry(Family::V4),
+            v6 in strategies::entry(Family::V6),
+            extra in any::<u8>(),
+        ) {
+            for (entry, family) in [(v4, Family::V4), (v6, Family::V6)] {
+                let line = strategies::line(&entry);
+                for damaged in strategies::damaged(&line, extra) {
+                    check_fast(&damaged, family)?;
+                    let mut buf = damaged.clone();
+                    buf.extend_from_slice(b"\n   1: ");
+                    check_fast(&buf, family)?;
+                }
+            }
         }
     }
 
