@@ -4,7 +4,7 @@
 //! The kernel prints every column up to `tm->when` at a fixed width, right
 //! after the slot's colon (`"%4d: %08X:%04X %08X:%04X %02X %08X:%08X
 //! %02X:%08lX %08X %5u %8d %lu ..."`). The fast path checks every byte of that
-//! fixed part against the layout (with SSE2 on x86_64, [`super::sse2`]; a
+//! fixed part against the layout (with SSE2 on x86_64, in `sse2.rs`; a
 //! portable SWAR version elsewhere) and decodes the columns without checking
 //! again. Any row that breaks the pattern is decoded by the general path,
 //! which splits on whitespace; only the general path reports errors, and the
