@@ -10,42 +10,15 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use halfopen::prefix_tree::{Sample, TreeBuilder};
-use halfopen::procnet::{parse_table, Family, TcpEntry, TcpState, TimerKind};
+use halfopen::procnet::{parse_table, Family, TcpEntry, TcpState};
 use halfopen::report::Report;
 use halfopen::snapshot::Snapshot;
 use halfopen::verdict::Config;
+use halfopen_benches::{flood_entry, XorShift};
 use ipnet::Ipv4Net;
 use prefix_trie::PrefixMap;
 
 const ROWS: usize = 1_000_000;
-
-struct XorShift(u64);
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-fn entry(local: SocketAddr, remote: SocketAddr, state: TcpState, rt: u32) -> TcpEntry<'static> {
-    TcpEntry {
-        slot: 0,
-        local,
-        remote,
-        state,
-        tx_queue: 0,
-        rx_queue: 0,
-        timer: TimerKind::Retransmit,
-        timer_expires: 100,
-        retransmits: rt,
-        uid: 0,
-        timeout: 0,
-        inode: 0,
-        trailing: "",
-    }
-}
 
 /// The cost of the tree made visible: one pass counting half-open entries
 /// per IPv4 /24 in a std `HashMap`, nothing else.
@@ -139,7 +112,7 @@ fn spray_entries(rows: usize) -> Vec<TcpEntry<'static>> {
             let a = (0x2001_0db8u128 << 96)
                 | (u128::from(rng.next()) << 32)
                 | u128::from(rng.next() as u32);
-            entry(
+            flood_entry(
                 local,
                 SocketAddr::from((Ipv6Addr::from(a), 40000)),
                 TcpState::SynRecv,

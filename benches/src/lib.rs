@@ -58,9 +58,22 @@ pub fn syn_recv_table(family: Family, rows: usize) -> Vec<u8> {
     text.into_bytes()
 }
 
-struct XorShift(u64);
+/// A xorshift64 generator: fast, seeded, the same sequence on every run, so
+/// every benchmark sees the same input.
+///
+/// # Examples
+///
+/// ```
+/// let mut a = halfopen_benches::XorShift(7);
+/// let mut b = halfopen_benches::XorShift(7);
+/// assert_eq!(a.next(), b.next());
+/// ```
+pub struct XorShift(pub u64);
+
 impl XorShift {
-    fn next(&mut self) -> u64 {
+    /// The next value of the sequence (never 0 from a non-zero seed).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -68,7 +81,23 @@ impl XorShift {
     }
 }
 
-fn flood_entry(
+/// One table row from its addresses, state and retransmit count, the other
+/// fields as a request socket shows them (retransmit timer, slot, uid and
+/// inode 0).
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::procnet::TcpState;
+/// let e = halfopen_benches::flood_entry(
+///     "198.19.0.1:80".parse().unwrap(),
+///     "198.18.0.9:40000".parse().unwrap(),
+///     TcpState::SynRecv,
+///     2,
+/// );
+/// assert_eq!(e.retransmits, 2);
+/// ```
+pub fn flood_entry(
     local: SocketAddr,
     remote: SocketAddr,
     state: TcpState,
