@@ -1,0 +1,166 @@
+use super::*;
+use proptest::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+/// Brute-force counts of one prefix: entries, sources, well-known
+/// ports, retransmitted.
+type Oracle = (u64, HashSet<u32>, u64, u64);
+
+fn sample(port: u16) -> Sample {
+    Sample {
+        remote_port: port,
+        local_port: 80,
+        retransmitted: port % 2 == 0,
+    }
+}
+
+proptest! {
+    /// Every node's counts equal a brute-force count over the inputs.
+    #[test]
+    fn counts_match_brute_force(
+        addrs in proptest::collection::vec((0u32..4, 0u32..6, 0u32..20, any::<u16>()), 0..400)
+    ) {
+        let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], usize::MAX).unwrap();
+        let mut per: HashMap<(u8, u32), Oracle> = HashMap::new();
+        for &(x, y, z, port) in &addrs {
+            let a = (198u32 << 24) | (x << 16) | (y << 8) | z;
+            b.insert(IpAddr::V4(Ipv4Addr::from(a)), sample(port));
+            for len in [32u8, 24, 16] {
+                let p = a & (u32::MAX << (32 - len)) ;
+                let e = per.entry((len, p)).or_default();
+                e.0 += 1;
+                e.1.insert(a);
+                e.2 += u64::from(port < 1024);
+                e.3 += u64::from(port % 2 == 0);
+            }
+        }
+        let t = b.build();
+        prop_assert_eq!(t.len(), per.len());
+        prop_assert_eq!(t.half_open(), addrs.len() as u64);
+        for ((len, p), (n, srcs, wk, rt)) in &per {
+            let net = IpNet::V4(Ipv4Net::new(Ipv4Addr::from(*p), *len).unwrap());
+            let id = t.get(net).unwrap();
+            let c = t.counts(id);
+            prop_assert_eq!(c.half_open, *n);
+            prop_assert_eq!(c.sources, srcs.len() as u64);
+            prop_assert_eq!(c.well_known_port, *wk);
+            prop_assert_eq!(c.retransmitted, *rt);
+            let adj = srcs.iter().filter(|a| srcs.contains(&(*a + 1))).count() as u64;
+            // Adjacency counted at the lower address: equal when no pair
+            // crosses the prefix's upper edge.
+            if *len != 32 {
+                prop_assert_eq!(c.adjacent_sources, adj);
+            }
+        }
+    }
+
+    /// Heavy hitters against a brute-force discounted selection.
+    #[test]
+    fn heavy_hitters_match_brute_force(
+        addrs in proptest::collection::vec((0u32..3, 0u32..4, 0u32..8), 0..600),
+        threshold in 1u64..80,
+    ) {
+        let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], usize::MAX).unwrap();
+        let mut c32: HashMap<u32, u64> = HashMap::new();
+        for &(x, y, z) in &addrs {
+            let a = (10u32 << 24) | (x << 16) | (y << 8) | z;
+            b.insert(IpAddr::V4(Ipv4Addr::from(a)), sample(9999));
+            *c32.entry(a).or_default() += 1;
+        }
+        let t = b.build();
+        // Oracle: per level, residual = count minus counts of selected
+        // descendants (the most specific ones covering each address).
+        let mut selected: Vec<(u8, u32, u64)> = Vec::new();
+        let mut covered: HashMap<u32, bool> = HashMap::new();
+        for len in [32u8, 24, 16] {
+            let m = u32::MAX << (32 - len);
+            let mut res: HashMap<u32, u64> = HashMap::new();
+            for (&a, &n) in &c32 {
+                if !covered.get(&a).copied().unwrap_or(false) {
+                    *res.entry(a & m).or_default() += n;
+                }
+            }
+            let chosen: HashSet<u32> = res.iter().filter(|(_, &n)| n >= threshold).map(|(&p, _)| p).collect();
+            for (&p, &n) in &res {
+                if chosen.contains(&p) { selected.push((len, p, n)); }
+            }
+            for &a in c32.keys() {
+                if chosen.contains(&(a & m)) { covered.insert(a, true); }
+            }
+        }
+        let mut got: Vec<(u8, u32, u64)> = t.heavy_hitters(threshold).iter().map(|h| {
+            let IpNet::V4(n) = t.prefix(h.node) else { unreachable!() };
+            (n.prefix_len(), u32::from(n.network()), h.residual.half_open)
+        }).collect();
+        got.sort_unstable();
+        selected.sort_unstable();
+        prop_assert_eq!(got, selected);
+    }
+}
+
+#[test]
+fn cap_bounds_nodes_and_counts_what_it_cost() {
+    let mut b = TreeBuilder::new(Family::V6, &[128, 64, 48, 32], 1000).unwrap();
+    let mut x: u64 = 0x1234_5678;
+    let n = 20_000u64;
+    for _ in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let addr = (0x2001_0db8u128 << 96) | (u128::from(x) << 32) | u128::from(x >> 7);
+        b.insert(IpAddr::V6(Ipv6Addr::from(addr)), sample(5000));
+        assert!(b.len() <= 1000);
+    }
+    let t = b.build();
+    assert!(t.len() <= 1000);
+    assert_eq!(t.half_open() + t.dropped(), n);
+    let root = t.get("2001:db8::/32".parse().unwrap()).unwrap();
+    let c = t.counts(root);
+    assert_eq!(c.half_open, n, "all entries share the /32, created first");
+    assert_eq!(c.sources + c.overflow, n, "random /128s are distinct");
+    assert!(c.overflow > 0);
+    assert_eq!(t.overflow(), c.overflow);
+}
+
+#[test]
+fn zero_cap_drops_everything_visibly() {
+    let mut b = TreeBuilder::new(Family::V4, &[24], 0).unwrap();
+    b.insert("198.18.0.1".parse().unwrap(), sample(1));
+    b.insert("2001:db8::1".parse().unwrap(), sample(1));
+    let t = b.build();
+    assert_eq!(t.dropped(), 2);
+    assert!(t.is_empty());
+}
+
+#[test]
+fn edges_of_the_address_space() {
+    let mut b = TreeBuilder::new(Family::V4, &[0, 32], 10).unwrap();
+    b.insert("255.255.255.255".parse().unwrap(), sample(1));
+    b.insert("0.0.0.0".parse().unwrap(), sample(1));
+    let t = b.build();
+    let all = t.get("0.0.0.0/0".parse().unwrap()).unwrap();
+    assert_eq!(t.counts(all).half_open, 2);
+    assert_eq!(t.counts(all).adjacent_sources, 0);
+    let mut b = TreeBuilder::new(Family::V6, &[0], 10).unwrap();
+    b.insert(IpAddr::V6(Ipv6Addr::from(u128::MAX)), sample(1));
+    let t = b.build();
+    assert_eq!(t.half_open(), 1);
+    assert_eq!(t.levels(), [0, 128]);
+}
+
+#[test]
+fn port_tally_is_exact_for_few_ports_and_a_bound_beyond() {
+    let mut t = PortTally::default();
+    for (p, n) in [(80, 5), (443, 9), (22, 1), (80, 1)] {
+        t.add(p, n);
+    }
+    assert_eq!(t.top(), Some((443, 9)));
+    for p in 1000..1010 {
+        t.add(p, 2);
+    }
+    assert_eq!(t.others, 18);
+    let mut u = PortTally::default();
+    u.add(443, 3);
+    u.merge(&t);
+    assert_eq!(u.top(), Some((443, 12)));
+}
