@@ -642,6 +642,7 @@ mod tests {
     use super::*;
     use crate::procnet::{header, parse_table, write_entry, TcpState, TimerKind};
     use crate::signs::Sign;
+    use crate::snapshot::tests::entry;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     struct Table {
@@ -662,18 +663,9 @@ mod tests {
         fn add(&mut self, local: SocketAddr, remote: SocketAddr, state: TcpState, rt: u32) {
             let e = TcpEntry {
                 slot: self.slot,
-                local,
-                remote,
-                state,
-                tx_queue: 0,
-                rx_queue: 0,
                 timer: TimerKind::Retransmit,
                 timer_expires: 100,
-                retransmits: rt,
-                uid: 0,
-                timeout: 0,
-                inode: 0,
-                trailing: "",
+                ..entry(local, remote, state, rt)
             };
             self.slot += 1;
             let out = if remote.is_ipv4() {

@@ -380,14 +380,21 @@ impl<'t, E: Borrow<TcpEntry<'t>>> Extend<E> for Snapshot {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::procnet::{header, parse_table, write_entry, TimerKind};
     use proptest::prelude::*;
     use std::collections::HashMap;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
-    fn entry(local: SocketAddr, remote: SocketAddr, state: TcpState, rt: u32) -> TcpEntry<'static> {
+    /// One table row from its addresses, state and retransmit count (no
+    /// timer, slot, uid and inode 0); other test modules use it too.
+    pub(crate) fn entry(
+        local: SocketAddr,
+        remote: SocketAddr,
+        state: TcpState,
+        rt: u32,
+    ) -> TcpEntry<'static> {
         TcpEntry {
             slot: 0,
             local,
