@@ -536,7 +536,7 @@ mod tests {
         assert!(ev.signs(&rules, &host).contains(Sign::WellKnownSourcePort));
         ev.retransmitted = 50;
         assert!(ev.signs(&rules, &host).contains(Sign::Unanswered));
-        // 49 sources - 1 = 49 pairs at most; 0.75 * 49 = 36.75.
+        // 50 sources - 1 = 49 pairs at most; 0.75 * 49 = 36.75.
         ev.adjacent_sources = 36;
         assert!(!ev.signs(&rules, &host).contains(Sign::SequentialWalk));
         ev.adjacent_sources = 37;
