@@ -55,7 +55,7 @@ pub fn parse_if_inet6(text: &str) -> Vec<Ipv6Addr> {
     let mut out: Vec<Ipv6Addr> = text
         .lines()
         .filter_map(|l| l.split_ascii_whitespace().next())
-        .filter(|h| h.len() == 32)
+        .filter(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
         .filter_map(|h| u128::from_str_radix(h, 16).ok())
         .map(Ipv6Addr::from)
         .collect();
@@ -131,6 +131,13 @@ Local:
     fn garbage_yields_nothing() {
         assert!(parse_fib_trie("|-- not-an-address\n/32 host LOCAL\n").is_empty());
         assert!(parse_if_inet6("zz\n0123\n").is_empty());
+    }
+
+    #[test]
+    fn a_signed_word_is_not_an_address() {
+        // 32 characters, but a sign and 31 hex digits: no address.
+        let text = "+0000000000000000000000000000001 01 80 10 80 lo\n";
+        assert!(parse_if_inet6(text).is_empty());
     }
 
     #[test]
