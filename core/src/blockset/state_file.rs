@@ -730,8 +730,11 @@ fn unescape(text: &[u8]) -> Option<String> {
     while i < text.len() {
         match text[i] {
             b'%' => {
-                let hex = std::str::from_utf8(text.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
+                let hex = text.get(i + 1..i + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
                 i += 3;
             }
             b if b.is_ascii_graphic() => {

@@ -172,6 +172,14 @@ fn escape_round_trips_any_reason() {
     }
 }
 
+#[test]
+fn unescape_takes_two_hex_digits_only() {
+    assert_eq!(unescape(b"a%41").as_deref(), Some("aA"));
+    for bad in [&b"%+5"[..], b"%-1", b"%4", b"%4g", b"%"] {
+        assert_eq!(unescape(bad), None, "{}", bad.escape_ascii());
+    }
+}
+
 fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ho-state-{tag}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
