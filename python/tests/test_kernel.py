@@ -15,7 +15,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -148,6 +148,14 @@ def watch(lab: netns.Lab, state: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def watch_ticks(lab: netns.Lab, state: Path, *args: str) -> list[dict[str, Any]]:
+    """Runs ``halfopen watch`` to its end; its ticks, one JSON object each."""
+    child = watch(lab, state, *args)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    return [json.loads(line) for line in out.splitlines()]
+
+
 needs_nft = pytest.mark.skipif(shutil.which("nft") is None, reason="kernel test skipped: needs nft")
 
 
@@ -155,10 +163,7 @@ needs_nft = pytest.mark.skipif(shutil.which("nft") is None, reason="kernel test 
 def test_watch_blocks_the_flood_in_nftables(lab: netns.Lab, tmp_path: Path) -> None:
     flood(lab)
     state = tmp_path / "blocks.state"
-    child = watch(lab, state, "--interval", "0.5", "--ticks", "3", "--apply", "nft", "--ttl", "10m")
-    out, err = child.communicate(timeout=120)
-    assert child.returncode == 0, err
-    ticks = [json.loads(line) for line in out.splitlines()]
+    ticks = watch_ticks(lab, state, "--interval", "0.5", "--ticks", "3", "--apply", "nft", "--ttl", "10m")
     assert [t["applied"] for t in ticks] == ["full", "diff", "diff"]
     assert ticks[0]["blocked"] == ["198.18.0.0/24", "2001:db8::/64"]
     four, six = nft_elements(lab.server, "blocked4"), nft_elements(lab.server, "blocked6")
@@ -184,12 +189,10 @@ def test_a_restart_keeps_blocks_and_their_time(lab: netns.Lab, tmp_path: Path) -
     blocks.add("2001:db8:5::/48", "syn flood")
     blocks.save(state)
     time.sleep(2)
-    child = watch(lab, state, "--interval", "0.2", "--ticks", "2", "--apply", "nft", "--ttl", "10m")
-    out, err = child.communicate(timeout=120)
-    assert child.returncode == 0, err
+    ticks = watch_ticks(lab, state, "--interval", "0.2", "--ticks", "2", "--apply", "nft", "--ttl", "10m")
     # The restart keeps both blocks and their expiry (the 2 s it was down
     # count), not a fresh TTL of 10 minutes.
-    last = json.loads(out.splitlines()[-1])
+    last = ticks[-1]
     left = {b["prefix"]: b["remaining"] for b in last["blocks"]}
     assert set(left) == {"198.18.5.0/24", "2001:db8:5::/48"}
     assert all(285 <= t <= 298.2 for t in left.values()), left
@@ -218,10 +221,8 @@ def test_ctrl_c_saves_and_exits_cleanly(lab: netns.Lab, tmp_path: Path) -> None:
 def test_watch_fills_ipsets(lab: netns.Lab, tmp_path: Path) -> None:
     flood(lab)
     state = tmp_path / "blocks.state"
-    child = watch(lab, state, "--interval", "0.3", "--ticks", "2", "--apply", "ipset", "--ttl", "5m")
-    out, err = child.communicate(timeout=120)
-    assert child.returncode == 0, err
-    assert [json.loads(line)["applied"] for line in out.splitlines()] == ["full", "diff"]
+    ticks = watch_ticks(lab, state, "--interval", "0.3", "--ticks", "2", "--apply", "ipset", "--ttl", "5m")
+    assert [t["applied"] for t in ticks] == ["full", "diff"]
     for name, prefix in (("halfopen4", "198.18.0.0/24"), ("halfopen6", "2001:db8::/64")):
         listing = lab.server.exec("ipset", "list", name)
         members = listing.split("Members:")[1].split()
