@@ -119,6 +119,11 @@ def add_state_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_apply_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    """``--apply {nft,ipset,firewalld,none}``, default none."""
+    p.add_argument("--apply", choices=(*FORMATS, "none"), default="none", help=help_text)
+
+
 def config_from(args: argparse.Namespace) -> halfopen.Config:
     """The report settings from the command line."""
     return halfopen.Config(
@@ -150,12 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch = sub.add_parser("watch", help="snapshot, decide and block every few seconds")
     watch.add_argument("--interval", type=interval, default=5.0, metavar="SECONDS", help="seconds between snapshots (default 5)")
     add_state_option(watch)
-    watch.add_argument(
-        "--apply",
-        choices=(*FORMATS, "none"),
-        default="none",
-        help="apply the block set to this firewall (default none: decide and show only)",
-    )
+    add_apply_option(watch, "apply the block set to this firewall (default none: decide and show only)")
     watch.add_argument("--ttl", type=duration, default=600.0, metavar="TIME", help="how long a first block lasts (default 10m; repeat offences last longer)")
     watch.add_argument("--ticks", type=positive_int, metavar="N", help="stop after N snapshots")
     watch.add_argument("--json", action="store_true", help="print one JSON line per tick even on a terminal")
@@ -170,12 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("prefix", nargs="?", metavar="PREFIX", help="the blocked prefix to release")
     release.add_argument("--all", action="store_true", help="release every block")
     add_state_option(release)
-    release.add_argument(
-        "--apply",
-        choices=(*FORMATS, "none"),
-        default="none",
-        help="also remove the released prefixes from this firewall now",
-    )
+    add_apply_option(release, "also remove the released prefixes from this firewall now")
 
     export = sub.add_parser("export", help="render the saved block set for a firewall")
     export.add_argument("--format", choices=FORMATS, required=True, help="the firewall's format")
