@@ -343,10 +343,12 @@ fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], Con
 
 fn top_sources(trees: &[PrefixTree; 2], n: usize) -> Vec<SourceCount> {
     // A min-heap of the best `n` so far: memory bounded by `n`.
-    let mut heap: BinaryHeap<Reverse<(u64, Reverse<IpAddr>)>> = BinaryHeap::with_capacity(n + 1);
     if n == 0 {
         return Vec::new();
     }
+    // `n` is the caller's: never more room than there are nodes.
+    let room = n.min(trees[0].len() + trees[1].len()) + 1;
+    let mut heap: BinaryHeap<Reverse<(u64, Reverse<IpAddr>)>> = BinaryHeap::with_capacity(room);
     for t in trees {
         let width = t.width();
         for id in t.nodes() {
@@ -874,6 +876,24 @@ mod tests {
                 ("198.18.1.28".to_string(), 28)
             ]
         );
+    }
+
+    #[test]
+    fn any_top_sources_count_is_taken() {
+        let server = SocketAddr::from((Ipv4Addr::new(198, 18, 0, 1), 80));
+        let mut t = Table::new();
+        for i in 1..=5u8 {
+            let remote = SocketAddr::from((Ipv4Addr::new(198, 18, 1, i), 4000));
+            t.add(server, remote, TcpState::SynRecv, 0);
+        }
+        for n in [usize::MAX, usize::MAX / 2, 1 << 40] {
+            let config = Config {
+                top_sources: n,
+                ..Config::default()
+            };
+            let r = t.report(&config);
+            assert_eq!(r.sources.top.len(), 5, "top_sources {n}");
+        }
     }
 
     proptest::proptest! {
