@@ -524,6 +524,23 @@ impl Report {
     }
 
     /// [`Report::build`] on a snapshot of `entries`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Report::build`]: a config the trees cannot use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::procnet::{header, parse_table, Family};
+    /// use halfopen::report::Report;
+    /// use halfopen::verdict::Config;
+    /// let text = header(Family::V4);
+    /// let entries = parse_table(text.as_bytes(), None).collect::<Result<Vec<_>, _>>()?;
+    /// let report = Report::from_entries(&entries, &Config::default())?;
+    /// assert_eq!(report.half_open, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_entries<'t, I>(entries: I, config: &Config) -> Result<Report, ConfigError>
     where
         I: IntoIterator,
@@ -533,6 +550,36 @@ impl Report {
     }
 
     /// The reported prefixes with verdict [`Verdict::Block`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::procnet::{TcpEntry, TcpState, TimerKind};
+    /// use halfopen::report::Report;
+    /// use halfopen::verdict::Config;
+    /// // 200 half-open entries, one per source in 198.18.5.0/24.
+    /// let entries: Vec<TcpEntry> = (0..200u32)
+    ///     .map(|i| TcpEntry {
+    ///         slot: i,
+    ///         local: "198.19.0.1:80".parse().unwrap(),
+    ///         remote: std::net::SocketAddr::from(([198, 18, 5, i as u8], 40_000)),
+    ///         state: TcpState::SynRecv,
+    ///         tx_queue: 0,
+    ///         rx_queue: 0,
+    ///         timer: TimerKind::Retransmit,
+    ///         timer_expires: 100,
+    ///         retransmits: 2,
+    ///         uid: 0,
+    ///         timeout: 0,
+    ///         inode: 0,
+    ///         trailing: "",
+    ///     })
+    ///     .collect();
+    /// let report = Report::from_entries(&entries, &Config::default())?;
+    /// let blocked: Vec<String> = report.blocks().map(|p| p.prefix.to_string()).collect();
+    /// assert_eq!(blocked, ["198.18.5.0/24"]);
+    /// # Ok::<(), halfopen::verdict::ConfigError>(())
+    /// ```
     pub fn blocks(&self) -> impl Iterator<Item = &PrefixReport> {
         self.prefixes.iter().filter(|p| p.verdict == Verdict::Block)
     }

@@ -408,6 +408,20 @@ pub struct Facts {
 
 /// The verdict on a reported prefix and a reason a person can read;
 /// `signs` is the prefix's sign list for the reason text.
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::verdict::{judge, Config, Facts, Verdict};
+/// let facts = Facts { prefix: "198.18.5.0/24".parse().unwrap(), entries: 300, sources: 250,
+///     established: 2, share: 0.3, dense: true, per_finer: None };
+/// // Established connections from the prefix: real clients, watched only.
+/// let (v, reason) = judge(&Config::default(), &facts, "unanswered");
+/// assert_eq!(v, Verdict::Watch);
+/// assert!(reason.contains("2 established connections"));
+/// let thin = Facts { established: 0, dense: false, per_finer: Some((24, 1.2)), ..facts };
+/// assert_eq!(judge(&Config::default(), &thin, "").0, Verdict::Watch);
+/// ```
 pub fn judge(config: &Config, f: &Facts, signs: &str) -> (Verdict, String) {
     let what = format!(
         "{} half-open entries from {} sources ({:.1}% of all)",
