@@ -591,6 +591,22 @@ impl TreeBuilder {
 
     /// Rolls counts up from children to parents and returns the finished
     /// tree.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::prefix_tree::{Sample, TreeBuilder};
+    /// use halfopen::procnet::Family;
+    /// let mut b = TreeBuilder::new(Family::V6, &[128, 64, 48], 100)?;
+    /// let s = Sample { remote_port: 40000, local_port: 443, retransmitted: true };
+    /// b.insert("2001:db8:1:2::9".parse::<std::net::IpAddr>()?, s);
+    /// b.insert("2001:db8:1:3::9".parse::<std::net::IpAddr>()?, s);
+    /// let tree = b.build();
+    /// let wide = tree.get("2001:db8:1::/48".parse()?).unwrap();
+    /// assert_eq!(tree.counts(wide).half_open, 2);
+    /// assert_eq!(tree.counts(wide).retransmitted, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build(mut self) -> PrefixTree {
         let host = self.levels.len() - 1;
         // Sources and adjacency at full-address nodes, before the roll-up.
@@ -686,6 +702,27 @@ pub struct NodeId(u32);
 
 /// The finished tree of one family: counts per prefix, children walks, and
 /// what the node cap cost.
+///
+/// # Examples
+///
+/// ```
+/// use halfopen::prefix_tree::{Sample, TreeBuilder};
+/// use halfopen::procnet::Family;
+///
+/// // Room for two nodes: one /24 and one full address.
+/// let mut b = TreeBuilder::new(Family::V4, &[32, 24], 2)?;
+/// let s = Sample { remote_port: 40000, local_port: 80, retransmitted: false };
+/// b.insert([198, 18, 5, 1].into(), s);
+/// b.insert([198, 18, 5, 2].into(), s); // no room for its /32: kept at the /24
+/// b.insert([198, 18, 6, 1].into(), s); // no room for its /24: dropped
+/// let tree = b.build();
+/// assert_eq!(tree.len(), 2);
+/// let net = tree.get("198.18.5.0/24".parse()?).unwrap();
+/// assert_eq!(tree.counts(net).half_open, 2);
+/// assert_eq!(tree.counts(net).overflow, 1);
+/// assert_eq!(tree.dropped(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct PrefixTree {
     family: Family,
