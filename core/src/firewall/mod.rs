@@ -145,7 +145,7 @@ pub(crate) fn overlaps(a: &IpNet, b: &IpNet) -> bool {
 
 /// Whole seconds of `d`, rounded up, at least 1 and at most `max`.
 pub(crate) fn ceil_secs(d: Duration, max: u64) -> u64 {
-    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    let s = d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0));
     s.clamp(1, max)
 }
 
@@ -192,6 +192,8 @@ mod tests {
         assert_eq!(ceil_secs(Duration::from_millis(1001), 10), 2);
         assert_eq!(ceil_secs(Duration::from_secs(2), 10), 2);
         assert_eq!(ceil_secs(Duration::from_secs(99), 10), 10);
+        // The longest duration is the longest timeout, not a wrapped 1.
+        assert_eq!(ceil_secs(Duration::MAX, 10), 10);
         assert_eq!(ceil_secs(Duration::ZERO, 10), 1);
     }
 }
