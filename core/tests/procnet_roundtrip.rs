@@ -206,10 +206,9 @@ proptest! {
     }
 }
 
-#[test]
-fn line_longer_than_the_buffer_is_reported_once_and_skipped() {
-    let mut text = header(Family::V4);
-    let row = |slot| TcpEntry {
+/// A request-socket row (a half-open connection) at `slot`.
+fn half_open_row(slot: u32) -> TcpEntry<'static> {
+    TcpEntry {
         slot,
         local: "127.0.0.1:80".parse().unwrap(),
         remote: "198.18.0.1:443".parse().unwrap(),
@@ -223,7 +222,13 @@ fn line_longer_than_the_buffer_is_reported_once_and_skipped() {
         timeout: 0,
         inode: 0,
         trailing: "0 0000000000000000",
-    };
+    }
+}
+
+#[test]
+fn line_longer_than_the_buffer_is_reported_once_and_skipped() {
+    let mut text = header(Family::V4);
+    let row = half_open_row;
     write_entry(&mut text, &row(0));
     text.push_str(&"x".repeat(5000));
     text.push('\n');
@@ -241,21 +246,7 @@ fn line_longer_than_the_buffer_is_reported_once_and_skipped() {
 #[test]
 fn mixed_families_in_one_table_name_the_line() {
     let mut text = header(Family::V4);
-    let mut e = TcpEntry {
-        slot: 0,
-        local: "127.0.0.1:80".parse().unwrap(),
-        remote: "198.18.0.1:443".parse().unwrap(),
-        state: TcpState::SynRecv,
-        tx_queue: 0,
-        rx_queue: 0,
-        timer: TimerKind::Retransmit,
-        timer_expires: 100,
-        retransmits: 1,
-        uid: 0,
-        timeout: 0,
-        inode: 0,
-        trailing: "",
-    };
+    let mut e = half_open_row(0);
     write_entry(&mut text, &e);
     e.local = "[::1]:80".parse().unwrap();
     e.remote = "[2001:db8::1]:443".parse().unwrap();
