@@ -117,40 +117,35 @@ pub(crate) enum NumberError {
 /// Decodes hex text of any length up to `max`.
 #[inline]
 pub(crate) fn hex_u64(text: &[u8], max: u64) -> Result<u64, NumberError> {
-    if text.is_empty() {
-        return Err(NumberError::Invalid);
-    }
-    let mut value: u64 = 0;
-    let mut overflow = false;
-    for &b in text {
-        let d = hex_digit(b).ok_or(NumberError::Invalid)?;
-        match value.checked_mul(16).and_then(|v| v.checked_add(d as u64)) {
-            Some(v) => value = v,
-            None => overflow = true,
-        }
-    }
-    if overflow || value > max {
-        Err(NumberError::Overflow)
-    } else {
-        Ok(value)
-    }
+    number(text, max, 16, hex_digit)
 }
 
 /// Decodes unsigned decimal text up to `max`.
 #[inline]
 pub(crate) fn dec_u64(text: &[u8], max: u64) -> Result<u64, NumberError> {
+    number(text, max, 10, |b| b.is_ascii_digit().then(|| b - b'0'))
+}
+
+/// Decodes text of at least one digit in `radix` up to `max`: a byte that
+/// is not a digit is `Invalid` (even after an overflow), a value past `max`
+/// or `u64` is `Overflow`.
+#[inline]
+fn number(
+    text: &[u8],
+    max: u64,
+    radix: u64,
+    digit: impl Fn(u8) -> Option<u8>,
+) -> Result<u64, NumberError> {
     if text.is_empty() {
         return Err(NumberError::Invalid);
     }
     let mut value: u64 = 0;
     let mut overflow = false;
     for &b in text {
-        if !b.is_ascii_digit() {
-            return Err(NumberError::Invalid);
-        }
+        let d = digit(b).ok_or(NumberError::Invalid)?;
         match value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((b - b'0') as u64))
+            .checked_mul(radix)
+            .and_then(|v| v.checked_add(d as u64))
         {
             Some(v) => value = v,
             None => overflow = true,
