@@ -1,6 +1,6 @@
-//! Runs one aggregation step many times so `perf stat -e task-clock` can
-//! give its CPU time on a shared machine, where criterion's wall-clock
-//! times include waiting for a core.
+//! Runs one aggregation step many times and prints the CPU time this thread
+//! spent per round (least, median, most), which, unlike criterion's
+//! wall-clock times, leaves out waiting for a core on a shared machine.
 //!
 //! `cargo run --release -p halfopen-benches --example aggregate_cpu -- report 20`
 
@@ -23,8 +23,9 @@ fn main() {
         .unwrap();
     let snapshot = Snapshot::from_entries(&entries);
     let config = Config::default();
-    let start = std::time::Instant::now();
+    let mut cpu = Vec::new();
     for _ in 0..iters {
+        let start = thread_cpu();
         match what.as_str() {
             "report" => {
                 black_box(Report::build(black_box(&snapshot), &config).unwrap());
@@ -49,9 +50,25 @@ fn main() {
             "none" => {}
             other => panic!("unknown step {other}"),
         }
+        cpu.push(thread_cpu() - start);
     }
-    eprintln!(
-        "{what}: {:?} wall per iteration",
-        start.elapsed() / iters.max(1)
-    );
+    cpu.sort_unstable();
+    if let (Some(least), Some(most)) = (cpu.first(), cpu.last()) {
+        println!(
+            "{what}: CPU time per round over {iters} rounds: least {least:?}, median {:?}, most {most:?}",
+            cpu[cpu.len() / 2]
+        );
+    }
+}
+
+/// CPU time this thread has used.
+fn thread_cpu() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }

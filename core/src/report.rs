@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::counters::{Alert, CounterReport, Rates, SettingNote, Settings, UndercountReason};
 use crate::live::Origin;
-use crate::prefix_tree::{PrefixTree, SourceCounts, TreeBuilder};
+use crate::prefix_tree::{PrefixTree, SourceTally, TreeBuilder};
 use crate::procnet::{Family, TcpEntry};
 use crate::signs::{Evidence, HostContext, Signs};
 use crate::snapshot::{unpack_tail, Snapshot};
@@ -218,60 +218,107 @@ pub struct Report {
     pub source: Option<Origin>,
 }
 
-/// Packed IPv4 records sorted by address (the high 32 bits): a radix sort,
-/// least significant digit first, over only the bits that differ between
-/// the addresses, in digits of at most 11 bits (a flood from one /15 sorts
-/// in two passes, any IPv4 set in three).
-fn sorted_by_address(src: &[u64]) -> Vec<u64> {
-    const MAX_BITS: u32 = 11;
-    let n = src.len();
-    let (all, any) = src
-        .iter()
-        .fold((u64::MAX, 0u64), |(a, o), &r| (a & r, o | r));
-    let varying = ((all ^ any) >> 32) as u32;
+/// The address of a packed IPv4 record.
+#[inline]
+fn address(r: u64) -> u32 {
+    (r >> 32) as u32
+}
+
+/// Packed IPv4 records sorted by address (the high 32 bits), for any
+/// number of records and any spread of addresses, and how many distinct
+/// addresses they hold.
+///
+/// Only the address bits that differ between the records are sorted on. A
+/// first pass distributes the records by the top (at most) 8 of those bits
+/// into their final ranges, a scatter into few enough streams to run at
+/// memory speed; each range, a few thousand records for a big table, is then
+/// small enough for the cache and is finished there ([`sort_in_cache`]). A
+/// flood from one /15 thus costs one pass through memory plus one in cache,
+/// instead of a pass through memory per digit.
+fn sorted_by_address(src: &[u64]) -> (Vec<u64>, usize) {
+    const TOP_BITS: u32 = 8;
+    let (all, any) = src.iter().fold((u32::MAX, 0u32), |(a, o), &r| {
+        (a & address(r), o | address(r))
+    });
+    let varying = all ^ any;
     if varying == 0 {
-        return src.to_vec();
+        return (src.to_vec(), usize::from(!src.is_empty()));
     }
     let low = varying.trailing_zeros();
     let span = 32 - varying.leading_zeros() - low;
-    let passes = span.div_ceil(MAX_BITS);
-    let width = span.div_ceil(passes);
-    let digit = |r: u64, p: u32| -> usize {
-        let shift = 32 + low + p * width;
-        ((r >> shift) & ((1u64 << width) - 1)) as usize
-    };
-    let buckets = 1usize << width;
-    let mut counts = vec![0usize; buckets * passes as usize];
+    let top = span.min(TOP_BITS);
+    let top_shift = low + span - top;
+    let digit = |r: u64| (address(r) >> top_shift) as usize & ((1 << top) - 1);
+    let mut ends = vec![0usize; 1 << top];
     for &r in src {
+        ends[digit(r)] += 1;
+    }
+    let mut sum = 0;
+    for e in ends.iter_mut() {
+        sum += *e;
+        *e = sum;
+    }
+    // Filled from each range's end backwards: `ends` then holds the starts.
+    let mut out = vec![0u64; src.len()];
+    for &r in src.iter().rev() {
+        let d = digit(r);
+        ends[d] -= 1;
+        out[ends[d]] = r;
+    }
+    let starts = ends;
+    let mut scratch = Vec::new();
+    let mut distinct = 0;
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(src.len());
+        distinct += sort_in_cache(&mut out[start..end], &mut scratch, low, span - top);
+    }
+    (out, distinct)
+}
+
+/// Sorts `records` by the `bits` address bits from bit `low` up (the higher
+/// bits being equal) and returns the number of distinct addresses: a
+/// least-significant-digit radix sort in digits of at most 11 bits through
+/// `scratch`, or the standard sort for a few records.
+fn sort_in_cache(records: &mut [u64], scratch: &mut Vec<u64>, low: u32, bits: u32) -> usize {
+    const MAX_BITS: u32 = 11;
+    const FEW: usize = 64;
+    if bits > 0 && records.len() < FEW {
+        records.sort_by_key(|&r| address(r));
+    } else if bits > 0 {
+        let passes = bits.div_ceil(MAX_BITS);
+        let width = bits.div_ceil(passes);
+        let buckets = 1usize << width;
+        let digit = |r: u64, p: u32| (address(r) >> (low + p * width)) as usize & (buckets - 1);
+        let mut counts = vec![0usize; buckets * passes as usize];
+        for &r in records.iter() {
+            for p in 0..passes {
+                counts[p as usize * buckets + digit(r, p)] += 1;
+            }
+        }
+        scratch.clear();
+        scratch.resize(records.len(), 0);
+        let (mut from, mut to): (&mut [u64], &mut [u64]) = (records, scratch);
         for p in 0..passes {
-            counts[p as usize * buckets + digit(r, p)] += 1;
+            let offsets = &mut counts[p as usize * buckets..(p as usize + 1) * buckets];
+            let mut sum = 0;
+            for o in offsets.iter_mut() {
+                let k = *o;
+                *o = sum;
+                sum += k;
+            }
+            for &r in from.iter() {
+                let d = digit(r, p);
+                to[offsets[d]] = r;
+                offsets[d] += 1;
+            }
+            std::mem::swap(&mut from, &mut to);
+        }
+        if passes % 2 == 1 {
+            // The sorted records are in `scratch`.
+            to.copy_from_slice(from);
         }
     }
-    let mut out = vec![0u64; n];
-    let mut spare = if passes > 1 {
-        vec![0u64; n]
-    } else {
-        Vec::new()
-    };
-    for p in 0..passes {
-        let mut offsets = counts[p as usize * buckets..(p as usize + 1) * buckets].to_vec();
-        let mut sum = 0;
-        for o in offsets.iter_mut() {
-            let k = *o;
-            *o = sum;
-            sum += k;
-        }
-        let from: &[u64] = if p == 0 { src } else { &spare };
-        for &r in from {
-            let b = digit(r, p);
-            out[offsets[b]] = r;
-            offsets[b] += 1;
-        }
-        if p + 1 < passes {
-            std::mem::swap(&mut out, &mut spare);
-        }
-    }
-    out
+    distinct(records.iter().map(|&r| address(r)))
 }
 
 /// Feeds records sorted by address to `tree`, one call per distinct source.
@@ -280,23 +327,20 @@ fn feed_sorted<K: Copy + PartialEq>(
     records: impl Iterator<Item = (K, u32)>,
     key: impl Fn(K) -> u128,
 ) {
-    let mut current: Option<(K, SourceCounts)> = None;
+    let mut source = SourceTally::new();
+    let mut current: Option<K> = None;
     for (addr, tail) in records {
-        let (local_port, well_known, retransmits) = unpack_tail(tail);
-        match &mut current {
-            Some((a, counts)) if *a == addr => counts.add(local_port, well_known, retransmits > 0),
-            _ => {
-                if let Some((a, counts)) = current.take() {
-                    tree.add_source(key(a), &counts);
-                }
-                let mut counts = SourceCounts::default();
-                counts.add(local_port, well_known, retransmits > 0);
-                current = Some((addr, counts));
+        if current != Some(addr) {
+            if let Some(a) = current {
+                tree.add_source(key(a), &mut source);
             }
+            current = Some(addr);
         }
+        let (local_port, well_known, retransmits) = unpack_tail(tail);
+        source.add(local_port, well_known, retransmits > 0);
     }
-    if let Some((a, counts)) = current {
-        tree.add_source(key(a), &counts);
+    if let Some(a) = current {
+        tree.add_source(key(a), &mut source);
     }
 }
 
@@ -317,8 +361,8 @@ fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], Con
     let mut v4 = TreeBuilder::new(Family::V4, &config.levels_v4, config.node_cap)?;
     let mut v6 = TreeBuilder::new(Family::V6, &config.levels_v6, config.node_cap)?;
 
-    let r4 = sorted_by_address(snap.v4_records());
-    v4.reserve(distinct(r4.iter().map(|r| r >> 32)));
+    let (r4, sources) = sorted_by_address(snap.v4_records());
+    v4.reserve(sources);
     feed_sorted(
         &mut v4,
         r4.iter().map(|&r| ((r >> 32) as u32, r as u32)),
@@ -958,7 +1002,8 @@ mod tests {
             }
             let mut want = records.clone();
             want.sort_by_key(|r| r >> 32);
-            proptest::prop_assert_eq!(sorted_by_address(&records), want);
+            let distinct_want = distinct(want.iter().map(|&r| address(r)));
+            proptest::prop_assert_eq!(sorted_by_address(&records), (want, distinct_want));
         }
 
         /// Sorted, aggregated feeding gives the same tree as entry-by-entry
@@ -978,7 +1023,7 @@ mod tests {
                 let tail = crate::snapshot::tests_pack(22 + port, port * 500, u32::from(rt));
                 records.push((u64::from(a) << 32) | u64::from(tail));
             }
-            let records = sorted_by_address(&records);
+            let (records, _) = sorted_by_address(&records);
             let mut sorted = TreeBuilder::new(Family::V4, &[32, 24, 16], usize::MAX).unwrap();
             feed_sorted(&mut sorted, records.iter().map(|&r| ((r >> 32) as u32, r as u32)), u128::from);
             let (a, b) = (by_entry.build(), sorted.build());

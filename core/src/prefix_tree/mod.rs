@@ -36,8 +36,11 @@ use serde::{Deserialize, Serialize};
 use crate::procnet::Family;
 
 mod hash;
+mod ports;
 
 pub(crate) use hash::FastMap;
+use ports::PortTally;
+pub(crate) use ports::SourceTally;
 
 const NONE: u32 = u32::MAX;
 
@@ -143,51 +146,6 @@ impl Sub for Counts {
     }
 }
 
-/// Entries per local (listening) port, exact for up to four ports per
-/// node, the rest summed in `others`.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct PortTally {
-    ports: [u16; 4],
-    counts: [u32; 4],
-    others: u64,
-}
-
-impl PortTally {
-    #[inline]
-    fn add(&mut self, port: u16, n: u64) {
-        for i in 0..4 {
-            if self.counts[i] == 0 || self.ports[i] == port {
-                if let Some(c) = u32::try_from(n)
-                    .ok()
-                    .and_then(|n| self.counts[i].checked_add(n))
-                {
-                    self.ports[i] = port;
-                    self.counts[i] = c;
-                    return;
-                }
-                break;
-            }
-        }
-        self.others += n;
-    }
-
-    fn merge(&mut self, o: &PortTally) {
-        for i in 0..4 {
-            if o.counts[i] > 0 {
-                self.add(o.ports[i], u64::from(o.counts[i]));
-            }
-        }
-        self.others += o.others;
-    }
-
-    fn top(&self) -> Option<(u16, u64)> {
-        (0..4)
-            .filter(|&i| self.counts[i] > 0)
-            .max_by_key(|&i| (self.counts[i], std::cmp::Reverse(self.ports[i])))
-            .map(|i| (self.ports[i], u64::from(self.counts[i])))
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Node {
     prefix: u128,
@@ -197,25 +155,6 @@ struct Node {
     level: u8,
     counts: Counts,
     ports: PortTally,
-}
-
-/// The half-open entries of one source, aggregated.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct SourceCounts {
-    pub(crate) half_open: u64,
-    pub(crate) well_known_port: u64,
-    pub(crate) retransmitted: u64,
-    pub(crate) ports: PortTally,
-}
-
-impl SourceCounts {
-    #[inline]
-    pub(crate) fn add(&mut self, local_port: u16, well_known: bool, retransmitted: bool) {
-        self.half_open += 1;
-        self.well_known_port += u64::from(well_known);
-        self.retransmitted += u64::from(retransmitted);
-        self.ports.add(local_port, 1);
-    }
 }
 
 /// One half-open entry as the tree needs it.
@@ -488,23 +427,25 @@ impl TreeBuilder {
         self.nodes.reserve((sources + sources / 8).min(room));
     }
 
-    /// Counts the aggregated half-open entries of one source: `tally` holds
-    /// its entries per local port.
-    pub(crate) fn add_source(&mut self, key: u128, counts: &SourceCounts) {
+    /// Counts the aggregated half-open entries of one source and clears
+    /// `source` for the next.
+    pub(crate) fn add_source(&mut self, key: u128, source: &mut SourceTally) {
         let Some(n) = self.place(key) else {
-            self.dropped += counts.half_open;
+            self.dropped += source.half_open;
+            source.clear();
             return;
         };
         let host = self.levels.len() - 1;
         let node = &mut self.nodes[n as usize];
         let c = &mut node.counts;
-        c.half_open += counts.half_open;
-        c.well_known_port += counts.well_known_port;
-        c.retransmitted += counts.retransmitted;
+        c.half_open += source.half_open;
+        c.well_known_port += source.well_known_port;
+        c.retransmitted += source.retransmitted;
         if usize::from(node.level) != host {
-            c.overflow += counts.half_open;
+            c.overflow += source.half_open;
         }
-        node.ports.merge(&counts.ports);
+        source.add_ports_to(&mut node.ports);
+        source.clear();
     }
 
     /// Counts one half-open entry from `addr`. An address of the other
@@ -968,7 +909,8 @@ impl PrefixTree {
         let mut out = Vec::new();
         for i in (0..self.nodes.len()).rev() {
             let node = &self.nodes[i];
-            let below = if explained.is_empty() {
+            // A node without children has nothing explained below it.
+            let below = if explained.is_empty() || node.first_child == NONE {
                 None
             } else {
                 explained.remove(&(i as u32))

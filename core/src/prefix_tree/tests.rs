@@ -147,20 +147,3 @@ fn edges_of_the_address_space() {
     assert_eq!(t.half_open(), 1);
     assert_eq!(t.levels(), [0, 128]);
 }
-
-#[test]
-fn port_tally_is_exact_for_few_ports_and_a_bound_beyond() {
-    let mut t = PortTally::default();
-    for (p, n) in [(80, 5), (443, 9), (22, 1), (80, 1)] {
-        t.add(p, n);
-    }
-    assert_eq!(t.top(), Some((443, 9)));
-    for p in 1000..1010 {
-        t.add(p, 2);
-    }
-    assert_eq!(t.others, 18);
-    let mut u = PortTally::default();
-    u.add(443, 3);
-    u.merge(&t);
-    assert_eq!(u.top(), Some((443, 12)));
-}
