@@ -2,7 +2,11 @@
 //! spent per round (least, median, most), which, unlike criterion's
 //! wall-clock times, leaves out waiting for a core on a shared machine.
 //!
-//! `cargo run --release -p halfopen-benches --example aggregate_cpu -- report 20`
+//! `cargo run --release -p halfopen-benches --example aggregate_cpu -- report 20 [input]`
+//!
+//! Inputs (1 M half-open entries each): `flood` (the default: the parsed
+//! table of `halfopen_benches::flood_table`), `ipv4-spray`, `ipv6-flood`,
+//! `ipv6-spray` (see the functions of those names in `halfopen_benches`).
 
 use std::hint::black_box;
 
@@ -17,10 +21,18 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let what = args.next().unwrap_or_else(|| "report".into());
     let iters: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(20);
-    let text = halfopen_benches::flood_table(1_000_000);
-    let entries: Vec<TcpEntry<'_>> = parse_table(text.as_bytes(), None)
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let input = args.next().unwrap_or_else(|| "flood".into());
+    const ROWS: usize = 1_000_000;
+    let text = halfopen_benches::flood_table(if input == "flood" { ROWS } else { 0 });
+    let entries: Vec<TcpEntry<'_>> = match input.as_str() {
+        "flood" => parse_table(text.as_bytes(), None)
+            .collect::<Result<_, _>>()
+            .unwrap(),
+        "ipv4-spray" => halfopen_benches::ipv4_spray_entries(ROWS),
+        "ipv6-flood" => halfopen_benches::ipv6_flood_entries(ROWS),
+        "ipv6-spray" => halfopen_benches::ipv6_spray_entries(ROWS),
+        other => panic!("unknown input {other}"),
+    };
     let snapshot = Snapshot::from_entries(&entries);
     let config = Config::default();
     let mut cpu = Vec::new();
@@ -55,7 +67,7 @@ fn main() {
     cpu.sort_unstable();
     if let (Some(least), Some(most)) = (cpu.first(), cpu.last()) {
         println!(
-            "{what}: CPU time per round over {iters} rounds: least {least:?}, median {:?}, most {most:?}",
+            "{what} {input}: CPU time per round over {iters} rounds: least {least:?}, median {:?}, most {most:?}",
             cpu[cpu.len() / 2]
         );
     }

@@ -152,3 +152,68 @@ pub fn flood_table(rows: usize) -> String {
     }
     text
 }
+
+/// `rows` half-open entries from random IPv6 /128s in 2001:db8::/32 (an
+/// adversarial spray: every source new, no prefix below the /32 shared).
+pub fn ipv6_spray_entries(rows: usize) -> Vec<TcpEntry<'static>> {
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    let local = SocketAddr::from((Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1), 443));
+    (0..rows)
+        .map(|_| {
+            let a = (0x2001_0db8u128 << 96)
+                | (u128::from(rng.next()) << 32)
+                | u128::from(rng.next() as u32);
+            flood_entry(
+                local,
+                SocketAddr::from((Ipv6Addr::from(a), 40000)),
+                TcpState::SynRecv,
+                1,
+            )
+        })
+        .collect()
+}
+
+/// `rows` half-open entries as an IPv6 flood leaves them: random /128s (every
+/// entry its own source) in 16 heavy /64s of 2001:db8::/32, three listening
+/// ports.
+pub fn ipv6_flood_entries(rows: usize) -> Vec<TcpEntry<'static>> {
+    let mut rng = XorShift(0x5851_F42D_4C95_7F2D);
+    let ports = [22u16, 80, 443];
+    (0..rows)
+        .map(|i| {
+            let r = rng.next();
+            let net = (0x2001_0db8_0000_0000u128 | u128::from(r % 16) << 16 | 0x7) << 64;
+            let a = net | u128::from(rng.next());
+            let local = SocketAddr::from((
+                Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1),
+                ports[i % 3],
+            ));
+            flood_entry(
+                local,
+                SocketAddr::from((Ipv6Addr::from(a), 1024 + (r >> 20) as u16 % 60000)),
+                TcpState::SynRecv,
+                (r >> 40) as u32 % 3,
+            )
+        })
+        .collect()
+}
+
+/// `rows` half-open entries from random IPv4 sources anywhere in the
+/// address space (nearly every entry its own source, no prefix standing
+/// out), three listening ports.
+pub fn ipv4_spray_entries(rows: usize) -> Vec<TcpEntry<'static>> {
+    let mut rng = XorShift(0x1405_7B7E_F767_814F);
+    let ports = [22u16, 80, 443];
+    (0..rows)
+        .map(|i| {
+            let r = rng.next();
+            let local = SocketAddr::from((Ipv4Addr::new(198, 18, 255, 1), ports[i % 3]));
+            flood_entry(
+                local,
+                SocketAddr::from((Ipv4Addr::from((r >> 16) as u32), 40000)),
+                TcpState::SynRecv,
+                1,
+            )
+        })
+        .collect()
+}

@@ -55,6 +55,7 @@ pub mod live;
 pub mod netns;
 pub mod prefix_tree;
 pub mod procnet;
+mod radix;
 pub mod report;
 pub mod signs;
 pub mod snapshot;

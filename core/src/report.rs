@@ -48,8 +48,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::counters::{Alert, CounterReport, Rates, SettingNote, Settings, UndercountReason};
 use crate::live::Origin;
-use crate::prefix_tree::{PrefixTree, SourceTally, TreeBuilder};
+use crate::prefix_tree::{PrefixTree, SourceCounts, TreeBuilder};
 use crate::procnet::{Family, TcpEntry};
+use crate::radix;
 use crate::signs::{Evidence, HostContext, Signs};
 use crate::snapshot::{unpack_tail, Snapshot};
 use crate::verdict::{judge, Config, ConfigError, Facts, Verdict};
@@ -218,150 +219,35 @@ pub struct Report {
     pub source: Option<Origin>,
 }
 
-/// The address of a packed IPv4 record.
-#[inline]
-fn address(r: u64) -> u32 {
-    (r >> 32) as u32
-}
-
-/// Packed IPv4 records sorted by address (the high 32 bits), for any
-/// number of records and any spread of addresses, and how many distinct
-/// addresses they hold.
-///
-/// Only the address bits that differ between the records are sorted on. A
-/// first pass distributes the records by the top (at most) 8 of those bits
-/// into their final ranges, a scatter into few enough streams to run at
-/// memory speed; each range, a few thousand records for a big table, is then
-/// small enough for the cache and is finished there ([`sort_in_cache`]). A
-/// flood from one /15 thus costs one pass through memory plus one in cache,
-/// instead of a pass through memory per digit.
-fn sorted_by_address(src: &[u64]) -> (Vec<u64>, usize) {
-    const TOP_BITS: u32 = 8;
-    let (all, any) = src.iter().fold((u32::MAX, 0u32), |(a, o), &r| {
-        (a & address(r), o | address(r))
-    });
-    let varying = all ^ any;
-    if varying == 0 {
-        return (src.to_vec(), usize::from(!src.is_empty()));
-    }
-    let low = varying.trailing_zeros();
-    let span = 32 - varying.leading_zeros() - low;
-    let top = span.min(TOP_BITS);
-    let top_shift = low + span - top;
-    let digit = |r: u64| (address(r) >> top_shift) as usize & ((1 << top) - 1);
-    let mut ends = vec![0usize; 1 << top];
-    for &r in src {
-        ends[digit(r)] += 1;
-    }
-    let mut sum = 0;
-    for e in ends.iter_mut() {
-        sum += *e;
-        *e = sum;
-    }
-    // Filled from each range's end backwards: `ends` then holds the starts.
-    let mut out = vec![0u64; src.len()];
-    for &r in src.iter().rev() {
-        let d = digit(r);
-        ends[d] -= 1;
-        out[ends[d]] = r;
-    }
-    let starts = ends;
-    let mut scratch = Vec::new();
-    let mut distinct = 0;
-    for (i, &start) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).copied().unwrap_or(src.len());
-        distinct += sort_in_cache(&mut out[start..end], &mut scratch, low, span - top);
-    }
-    (out, distinct)
-}
-
-/// Sorts `records` by the `bits` address bits from bit `low` up (the higher
-/// bits being equal) and returns the number of distinct addresses: a
-/// least-significant-digit radix sort in digits of at most 11 bits through
-/// `scratch`, or the standard sort for a few records.
-fn sort_in_cache(records: &mut [u64], scratch: &mut Vec<u64>, low: u32, bits: u32) -> usize {
-    const MAX_BITS: u32 = 11;
-    const FEW: usize = 64;
-    if bits > 0 && records.len() < FEW {
-        records.sort_by_key(|&r| address(r));
-    } else if bits > 0 {
-        let passes = bits.div_ceil(MAX_BITS);
-        let width = bits.div_ceil(passes);
-        let buckets = 1usize << width;
-        let digit = |r: u64, p: u32| (address(r) >> (low + p * width)) as usize & (buckets - 1);
-        let mut counts = vec![0usize; buckets * passes as usize];
-        for &r in records.iter() {
-            for p in 0..passes {
-                counts[p as usize * buckets + digit(r, p)] += 1;
-            }
-        }
-        scratch.clear();
-        scratch.resize(records.len(), 0);
-        let (mut from, mut to): (&mut [u64], &mut [u64]) = (records, scratch);
-        for p in 0..passes {
-            let offsets = &mut counts[p as usize * buckets..(p as usize + 1) * buckets];
-            let mut sum = 0;
-            for o in offsets.iter_mut() {
-                let k = *o;
-                *o = sum;
-                sum += k;
-            }
-            for &r in from.iter() {
-                let d = digit(r, p);
-                to[offsets[d]] = r;
-                offsets[d] += 1;
-            }
-            std::mem::swap(&mut from, &mut to);
-        }
-        if passes % 2 == 1 {
-            // The sorted records are in `scratch`.
-            to.copy_from_slice(from);
-        }
-    }
-    distinct(records.iter().map(|&r| address(r)))
-}
-
 /// Feeds records sorted by address to `tree`, one call per distinct source.
 fn feed_sorted<K: Copy + PartialEq>(
     tree: &mut TreeBuilder,
     records: impl Iterator<Item = (K, u32)>,
     key: impl Fn(K) -> u128,
 ) {
-    let mut source = SourceTally::new();
     let mut current: Option<K> = None;
+    let mut source = SourceCounts::default();
     for (addr, tail) in records {
         if current != Some(addr) {
             if let Some(a) = current {
-                tree.add_source(key(a), &mut source);
+                tree.add_source(key(a), std::mem::take(&mut source));
             }
             current = Some(addr);
         }
         let (local_port, well_known, retransmits) = unpack_tail(tail);
-        source.add(local_port, well_known, retransmits > 0);
+        source.add(well_known, retransmits > 0);
+        tree.count_source_port(local_port);
     }
     if let Some(a) = current {
-        tree.add_source(key(a), &mut source);
+        tree.add_source(key(a), source);
     }
-}
-
-/// Distinct values of a sorted sequence.
-fn distinct<T: PartialEq>(sorted: impl Iterator<Item = T>) -> usize {
-    let mut n = 0;
-    let mut prev = None;
-    for x in sorted {
-        if prev.as_ref() != Some(&x) {
-            n += 1;
-            prev = Some(x);
-        }
-    }
-    n
 }
 
 fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], ConfigError> {
     let mut v4 = TreeBuilder::new(Family::V4, &config.levels_v4, config.node_cap)?;
     let mut v6 = TreeBuilder::new(Family::V6, &config.levels_v6, config.node_cap)?;
 
-    let (r4, sources) = sorted_by_address(snap.v4_records());
+    let (r4, sources) = radix::sorted(snap.v4_records(), |&r| (r >> 32) as u32);
     v4.reserve(sources);
     feed_sorted(
         &mut v4,
@@ -370,9 +256,8 @@ fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], Con
     );
     drop(r4);
 
-    let mut r6 = snap.v6_records().to_vec();
-    r6.sort_unstable_by_key(|r| r.0);
-    v6.reserve(distinct(r6.iter().map(|r| r.0)));
+    let (r6, sources) = radix::sorted(snap.v6_records(), |r| r.0);
+    v6.reserve(sources);
     feed_sorted(&mut v6, r6.iter().copied(), |a| a);
     drop(r6);
 
@@ -404,12 +289,14 @@ fn top_sources(trees: &[PrefixTree; 2], n: usize) -> Vec<SourceCount> {
             if half_open == 0 {
                 continue;
             }
-            if let Some(Reverse((least, _))) = heap.peek() {
-                if heap.len() == n && half_open < *least {
+            let candidate = (half_open, Reverse(t.prefix(id).network()));
+            if let Some(Reverse(least)) = heap.peek() {
+                // Full: only a source that ranks above the least gets in.
+                if heap.len() == n && candidate <= *least {
                     continue;
                 }
             }
-            heap.push(Reverse((half_open, Reverse(t.prefix(id).network()))));
+            heap.push(Reverse(candidate));
             if heap.len() > n {
                 heap.pop();
             }
@@ -970,6 +857,31 @@ mod tests {
     }
 
     #[test]
+    fn top_sources_break_ties_by_address() {
+        let server = SocketAddr::from((Ipv4Addr::new(198, 18, 0, 1), 80));
+        let mut t = Table::new();
+        for i in (1..=40u8).rev() {
+            let remote = SocketAddr::from((Ipv4Addr::new(198, 18, 1, i), 4000));
+            t.add(server, remote, TcpState::SynRecv, 0);
+        }
+        let remote = SocketAddr::from((Ipv4Addr::new(198, 18, 1, 30), 4001));
+        t.add(server, remote, TcpState::SynRecv, 0);
+        let config = Config {
+            top_sources: 3,
+            ..Config::default()
+        };
+        let top: Vec<_> = t
+            .report(&config)
+            .sources
+            .top
+            .iter()
+            .map(|s| (s.addr.to_string(), s.half_open))
+            .collect();
+        let want = [("198.18.1.30", 2), ("198.18.1.1", 1), ("198.18.1.2", 1)];
+        assert_eq!(top, want.map(|(a, n)| (a.to_string(), n)));
+    }
+
+    #[test]
     fn any_top_sources_count_is_taken() {
         let server = SocketAddr::from((Ipv4Addr::new(198, 18, 0, 1), 80));
         let mut t = Table::new();
@@ -988,24 +900,6 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The radix sort orders by address like the standard sort and
-        /// keeps every record.
-        #[test]
-        fn radix_sort_matches_std_sort(
-            mut records in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..2000),
-            shared_high in proptest::prelude::any::<bool>(),
-        ) {
-            if shared_high {
-                for r in &mut records {
-                    *r = (*r & 0x0000_FFFF_FFFF_FFFF) | 0xC612_0000_0000_0000;
-                }
-            }
-            let mut want = records.clone();
-            want.sort_by_key(|r| r >> 32);
-            let distinct_want = distinct(want.iter().map(|&r| address(r)));
-            proptest::prop_assert_eq!(sorted_by_address(&records), (want, distinct_want));
-        }
-
         /// Sorted, aggregated feeding gives the same tree as entry-by-entry
         /// insertion in input order.
         #[test]
@@ -1023,7 +917,7 @@ mod tests {
                 let tail = crate::snapshot::tests_pack(22 + port, port * 500, u32::from(rt));
                 records.push((u64::from(a) << 32) | u64::from(tail));
             }
-            let (records, _) = sorted_by_address(&records);
+            let (records, _) = radix::sorted(&records, |&r| (r >> 32) as u32);
             let mut sorted = TreeBuilder::new(Family::V4, &[32, 24, 16], usize::MAX).unwrap();
             feed_sorted(&mut sorted, records.iter().map(|&r| ((r >> 32) as u32, r as u32)), u128::from);
             let (a, b) = (by_entry.build(), sorted.build());

@@ -6,8 +6,10 @@
 //! exists only for a prefix at one of the levels that holds at least one
 //! half-open entry, and its parent is the covering prefix at the next coarser
 //! level. Each level keeps a hash index from prefix to node, so adding an
-//! entry whose source was seen before costs one hash lookup; counts are
-//! rolled up from children to parents once, in [`TreeBuilder::build`].
+//! entry whose source was seen before costs one hash lookup. Every count
+//! is added to its node and the node's ancestors as it comes (two or three
+//! nodes, found through parent links), so [`TreeBuilder::build`] has no
+//! pass over the nodes to make.
 //!
 //! Fed in address order (as [`crate::report::Report::build`] does, after a
 //! radix sort), the tree needs no hashing for the full addresses at all:
@@ -39,8 +41,26 @@ mod hash;
 mod ports;
 
 pub(crate) use hash::FastMap;
-use ports::PortTally;
-pub(crate) use ports::SourceTally;
+use ports::{PortSlots, PortTally, SlotCounts};
+
+/// The half-open entries of one source, aggregated (its local ports are
+/// given to [`TreeBuilder::count_source_port`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SourceCounts {
+    pub(crate) half_open: u64,
+    pub(crate) well_known_port: u64,
+    pub(crate) retransmitted: u64,
+}
+
+impl SourceCounts {
+    /// Counts one entry.
+    #[inline]
+    pub(crate) fn add(&mut self, well_known_port: bool, retransmitted: bool) {
+        self.half_open += 1;
+        self.well_known_port += u64::from(well_known_port);
+        self.retransmitted += u64::from(retransmitted);
+    }
+}
 
 const NONE: u32 = u32::MAX;
 
@@ -212,6 +232,15 @@ pub struct TreeBuilder {
     /// Per level, the node last found or made there (prefix, id): sorted
     /// input finds its parents here without hashing.
     cache: Vec<(u128, u32)>,
+    /// The nodes without a parent, in the order made.
+    roots: Vec<NodeId>,
+    /// Local ports of sources fed in address order: the dictionary, the
+    /// current source's counts, and per level the counts not yet added to
+    /// the node last fed there (a sorted feed adds each node's ports once,
+    /// not once per source).
+    slots: PortSlots,
+    source_ports: SlotCounts,
+    pending_ports: Vec<(u32, SlotCounts)>,
     /// The full-address node made last, and whether all were made in
     /// ascending address order (then a new larger address cannot exist
     /// yet, and adjacency needs no lookups).
@@ -304,6 +333,10 @@ impl TreeBuilder {
             dropped: 0,
             last: None,
             cache: vec![(0, NONE); levels_len],
+            roots: Vec::new(),
+            slots: PortSlots::new(),
+            source_ports: SlotCounts::default(),
+            pending_ports: vec![(NONE, SlotCounts::default()); levels_len],
             last_host: None,
             ascending: true,
             host_sorted: Vec::new(),
@@ -371,11 +404,17 @@ impl TreeBuilder {
             }
             let prefix = mask(addr, self.levels[l], self.width);
             let id = self.nodes.len() as u32;
+            let next_sibling = if parent == NONE {
+                self.roots.push(NodeId(id));
+                NONE
+            } else {
+                std::mem::replace(&mut self.nodes[parent as usize].first_child, id)
+            };
             self.nodes.push(Node {
                 prefix,
                 parent,
                 first_child: NONE,
-                next_sibling: NONE,
+                next_sibling,
                 level: l as u8,
                 counts: Counts::default(),
                 ports: PortTally::default(),
@@ -383,18 +422,7 @@ impl TreeBuilder {
             self.cache[l] = (prefix, id);
             parent = id;
             if l == host {
-                let in_order = self.last_host.map_or(true, |(k, _)| addr > k);
-                if self.ascending && !in_order {
-                    self.ascending = false;
-                    let sorted = std::mem::take(&mut self.host_sorted);
-                    self.index[host].extend(sorted);
-                }
-                if self.ascending {
-                    self.host_sorted.push((prefix, id));
-                } else {
-                    self.index[host].insert(prefix, id);
-                }
-                self.last_host = Some((addr, id));
+                self.new_source(addr, id);
             } else {
                 self.index[l].insert(prefix, id);
             }
@@ -415,6 +443,58 @@ impl TreeBuilder {
         )
     }
 
+    /// Records the full-address node `id` just made for `addr`: indexes it,
+    /// counts it as a source and counts its adjacency to the sources at
+    /// `addr - 1` and `addr + 1`, in it and its ancestors.
+    fn new_source(&mut self, addr: u128, id: u32) {
+        let host = self.levels.len() - 1;
+        let in_order = self.last_host.map_or(true, |(k, _)| addr > k);
+        if self.ascending && !in_order {
+            self.ascending = false;
+            let sorted = std::mem::take(&mut self.host_sorted);
+            self.index[host].extend(sorted);
+        }
+        let (below, above) = if self.ascending {
+            self.host_sorted.push((addr, id));
+            // Every address made so far is smaller: only `addr - 1` can be
+            // a neighbour, and it would be the last one made.
+            let below = self
+                .last_host
+                .and_then(|(k, n)| (k + 1 == addr).then_some(n));
+            (below, None)
+        } else {
+            let index = &mut self.index[host];
+            index.insert(addr, id);
+            let below = addr.checked_sub(1).and_then(|a| index.get(&a).copied());
+            let above = addr.checked_add(1).and_then(|a| index.get(&a).copied());
+            (below, above)
+        };
+        self.last_host = Some((addr, id));
+        let source = Counts {
+            sources: 1,
+            adjacent_sources: u64::from(above.is_some()),
+            ..Counts::default()
+        };
+        self.add_up(id, source);
+        if let Some(n) = below {
+            let adjacent = Counts {
+                adjacent_sources: 1,
+                ..Counts::default()
+            };
+            self.add_up(n, adjacent);
+        }
+    }
+
+    /// Adds `delta` to `node` and all its ancestors.
+    #[inline]
+    fn add_up(&mut self, mut node: u32, delta: Counts) {
+        while node != NONE {
+            let n = &mut self.nodes[node as usize];
+            n.counts += delta;
+            node = n.parent;
+        }
+    }
+
     /// Makes room for `sources` more full-address nodes (within the cap).
     pub(crate) fn reserve(&mut self, sources: usize) {
         let host = self.levels.len() - 1;
@@ -427,25 +507,63 @@ impl TreeBuilder {
         self.nodes.reserve((sources + sources / 8).min(room));
     }
 
-    /// Counts the aggregated half-open entries of one source and clears
-    /// `source` for the next.
-    pub(crate) fn add_source(&mut self, key: u128, source: &mut SourceTally) {
+    /// Counts one entry of the source being fed towards `local_port` (see
+    /// [`TreeBuilder::add_source`]).
+    #[inline]
+    pub(crate) fn count_source_port(&mut self, local_port: u16) {
+        self.source_ports.add(&mut self.slots, local_port);
+    }
+
+    /// Counts the aggregated half-open entries of one source, whose local
+    /// ports were given to [`TreeBuilder::count_source_port`] since the last
+    /// call. Sources are best fed in address order, each once.
+    pub(crate) fn add_source(&mut self, key: u128, source: SourceCounts) {
         let Some(n) = self.place(key) else {
             self.dropped += source.half_open;
-            source.clear();
+            self.source_ports.clear();
             return;
         };
         let host = self.levels.len() - 1;
-        let node = &mut self.nodes[n as usize];
-        let c = &mut node.counts;
-        c.half_open += source.half_open;
-        c.well_known_port += source.well_known_port;
-        c.retransmitted += source.retransmitted;
-        if usize::from(node.level) != host {
-            c.overflow += source.half_open;
+        let overflow = usize::from(self.nodes[n as usize].level) != host;
+        let delta = Counts {
+            half_open: source.half_open,
+            well_known_port: source.well_known_port,
+            retransmitted: source.retransmitted,
+            overflow: if overflow { source.half_open } else { 0 },
+            ..Counts::default()
+        };
+        let mut at = n;
+        while at != NONE {
+            let node = &mut self.nodes[at as usize];
+            node.counts += delta;
+            let (level, parent) = (usize::from(node.level), node.parent);
+            if level == host {
+                self.source_ports.add_to(&self.slots, &mut node.ports);
+            } else {
+                let (fed, pending) = &mut self.pending_ports[level];
+                if *fed != at {
+                    if *fed != NONE {
+                        pending.add_to(&self.slots, &mut self.nodes[*fed as usize].ports);
+                        pending.clear();
+                    }
+                    *fed = at;
+                }
+                pending.add_counts(&self.source_ports);
+            }
+            at = parent;
         }
-        source.add_ports_to(&mut node.ports);
-        source.clear();
+        self.source_ports.clear();
+    }
+
+    /// Adds the ports still pending per level to their nodes.
+    fn add_pending_ports(&mut self) {
+        for (fed, pending) in &mut self.pending_ports {
+            if *fed != NONE {
+                pending.add_to(&self.slots, &mut self.nodes[*fed as usize].ports);
+                pending.clear();
+                *fed = NONE;
+            }
+        }
     }
 
     /// Counts one half-open entry from `addr`. An address of the other
@@ -483,13 +601,20 @@ impl TreeBuilder {
             return;
         };
         let host = self.levels.len() - 1;
-        let node = &mut self.nodes[n as usize];
-        let c = &mut node.counts;
-        c.half_open += 1;
-        c.well_known_port += u64::from(sample.remote_port < 1024);
-        c.retransmitted += u64::from(sample.retransmitted);
-        c.overflow += u64::from(usize::from(node.level) != host);
-        node.ports.add(sample.local_port, 1);
+        let delta = Counts {
+            half_open: 1,
+            well_known_port: u64::from(sample.remote_port < 1024),
+            retransmitted: u64::from(sample.retransmitted),
+            overflow: u64::from(usize::from(self.nodes[n as usize].level) != host),
+            ..Counts::default()
+        };
+        let mut at = n;
+        while at != NONE {
+            let node = &mut self.nodes[at as usize];
+            node.counts += delta;
+            node.ports.add(sample.local_port, 1);
+            at = node.parent;
+        }
     }
 
     /// Counts one ESTABLISHED connection from `addr`, at the deepest
@@ -524,14 +649,17 @@ impl TreeBuilder {
                     .copied()
             };
             if let Some(n) = found {
-                self.nodes[n as usize].counts.established += 1;
+                let established = Counts {
+                    established: 1,
+                    ..Counts::default()
+                };
+                self.add_up(n, established);
                 return;
             }
         }
     }
 
-    /// Rolls counts up from children to parents and returns the finished
-    /// tree.
+    /// The finished tree.
     ///
     /// # Examples
     ///
@@ -549,68 +677,7 @@ impl TreeBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build(mut self) -> PrefixTree {
-        let host = self.levels.len() - 1;
-        // Sources and adjacency at full-address nodes, before the roll-up.
-        let max = if self.width == 128 {
-            u128::MAX
-        } else {
-            (1u128 << self.width) - 1
-        };
-        let is_source =
-            |n: &Node| usize::from(n.level) == host && n.counts.half_open > n.counts.overflow;
-        if self.ascending {
-            // Full-address nodes were made in address order: a successor
-            // is the next one made.
-            let mut prev: Option<usize> = None;
-            for i in 0..self.nodes.len() {
-                if !is_source(&self.nodes[i]) {
-                    continue;
-                }
-                self.nodes[i].counts.sources = 1;
-                if let Some(p) = prev {
-                    if self.nodes[p].prefix + 1 == self.nodes[i].prefix {
-                        self.nodes[p].counts.adjacent_sources = 1;
-                    }
-                }
-                prev = Some(i);
-            }
-        } else {
-            let host_index = &self.index[host];
-            for i in 0..self.nodes.len() {
-                let node = &self.nodes[i];
-                if !is_source(node) {
-                    continue;
-                }
-                let next_is_source = node.prefix < max
-                    && host_index
-                        .get(&(node.prefix + 1))
-                        .is_some_and(|&n| is_source(&self.nodes[n as usize]));
-                let c = &mut self.nodes[i].counts;
-                c.sources = 1;
-                c.adjacent_sources = u64::from(next_is_source);
-            }
-        }
-        // Children always come after their parent: one reverse pass.
-        for i in (0..self.nodes.len()).rev() {
-            let parent = self.nodes[i].parent;
-            if parent == NONE {
-                continue;
-            }
-            let (counts, ports) = (self.nodes[i].counts, self.nodes[i].ports);
-            let p = &mut self.nodes[parent as usize];
-            p.counts += counts;
-            p.ports.merge(&ports);
-            let sibling = p.first_child;
-            p.first_child = i as u32;
-            self.nodes[i].next_sibling = sibling;
-        }
-        let roots = self
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.parent == NONE)
-            .map(|(i, _)| NodeId(i as u32))
-            .collect();
+        self.add_pending_ports();
         PrefixTree {
             family: self.family,
             width: self.width,
@@ -618,7 +685,7 @@ impl TreeBuilder {
             reported: self.reported,
             index: self.index,
             nodes: self.nodes,
-            roots,
+            roots: self.roots,
             cap: self.cap,
             dropped: self.dropped,
             ascending: self.ascending,

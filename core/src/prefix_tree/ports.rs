@@ -40,6 +40,12 @@ impl PortTally {
         self.others += o.others;
     }
 
+    /// True when any entry was counted.
+    #[inline]
+    fn is_some(&self) -> bool {
+        self.counts[0] > 0 || self.others > 0
+    }
+
     /// The port with the most entries among the exact ones (the lowest
     /// port on a tie).
     pub(crate) fn top(&self) -> Option<(u16, u64)> {
@@ -50,110 +56,130 @@ impl PortTally {
     }
 }
 
-/// Distinct local ports a [`SourceTally`] gives a slot of their own; the
-/// ones seen after them are tallied through a [`PortTally`].
+/// Distinct local ports that get a slot of their own in [`PortSlots`].
 const SLOTS: usize = 63;
 
-/// The half-open entries of one source, aggregated while they are fed in
-/// address order.
-///
-/// Local ports are counted through a dictionary of the ports seen so far
-/// (a server listens on few ports): an entry costs one table load and one
-/// add, with no search and no branch that depends on the port. The first
-/// [`SLOTS`] distinct ports get a slot; later ones take the slower
-/// [`PortTally::add`]. The dictionary outlives each source: only the counts
-/// are cleared between sources.
-pub(crate) struct SourceTally {
-    /// Entries of the current source.
-    pub(crate) half_open: u64,
-    /// Those whose remote port is below 1024.
-    pub(crate) well_known_port: u64,
-    /// Those whose SYN-ACK was retransmitted.
-    pub(crate) retransmitted: u64,
+/// A dictionary from local port to a small slot number, filled as ports
+/// are seen: a server listens on few ports, so counting an entry through it
+/// costs one table load and one add, with no search and no branch that
+/// depends on the port. The first [`SLOTS`] distinct ports get a slot;
+/// later ones get none and are tallied in a [`PortTally`] instead.
+#[derive(Debug, Clone)]
+pub(crate) struct PortSlots {
     /// Slot of each local port, 0 for none yet.
     slot_of: Box<[u8; 1 << 16]>,
     /// Port of each slot (slot 0 unused).
     port_of: [u16; SLOTS + 1],
     assigned: usize,
-    /// Entries per slot for the current source.
-    counts: [u64; SLOTS + 1],
-    /// Slots with entries for the current source, as bits.
-    touched: u64,
-    /// Ports that found no free slot.
-    spill: PortTally,
 }
 
-impl SourceTally {
-    /// An empty tally with an empty port dictionary.
-    pub(crate) fn new() -> SourceTally {
+impl PortSlots {
+    /// An empty dictionary.
+    pub(crate) fn new() -> PortSlots {
         let slot_of: Box<[u8]> = vec![0u8; 1 << 16].into_boxed_slice();
-        SourceTally {
-            half_open: 0,
-            well_known_port: 0,
-            retransmitted: 0,
+        PortSlots {
             slot_of: slot_of.try_into().expect("65536 slots were allocated"),
             port_of: [0; SLOTS + 1],
             assigned: 0,
+        }
+    }
+
+    /// The slot of `port`, given one when it has none and one is free;
+    /// 0 when all are taken.
+    #[inline]
+    fn slot(&mut self, port: u16) -> usize {
+        match usize::from(self.slot_of[usize::from(port)]) {
+            0 => self.assign(port),
+            slot => slot,
+        }
+    }
+
+    #[cold]
+    fn assign(&mut self, port: u16) -> usize {
+        if self.assigned == SLOTS {
+            return 0;
+        }
+        self.assigned += 1;
+        self.slot_of[usize::from(port)] = self.assigned as u8;
+        self.port_of[self.assigned] = port;
+        self.assigned
+    }
+}
+
+/// Entries per local port counted by [`PortSlots`] slot, with the ports
+/// that found no slot in a [`PortTally`].
+#[derive(Debug, Clone)]
+pub(crate) struct SlotCounts {
+    counts: [u64; SLOTS + 1],
+    /// Slots with entries, as bits.
+    touched: u64,
+    /// Ports without a slot.
+    spill: PortTally,
+}
+
+impl Default for SlotCounts {
+    fn default() -> SlotCounts {
+        SlotCounts {
             counts: [0; SLOTS + 1],
             touched: 0,
             spill: PortTally::default(),
         }
     }
+}
 
-    /// Counts one half-open entry of the current source.
+impl SlotCounts {
+    /// Counts one entry towards `port`.
     #[inline]
-    pub(crate) fn add(&mut self, local_port: u16, well_known: bool, retransmitted: bool) {
-        self.half_open += 1;
-        self.well_known_port += u64::from(well_known);
-        self.retransmitted += u64::from(retransmitted);
-        let slot = usize::from(self.slot_of[usize::from(local_port)]);
-        if slot != 0 {
-            self.counts[slot] += 1;
-            self.touched |= 1 << slot;
-        } else {
-            self.add_unslotted(local_port);
+    pub(crate) fn add(&mut self, slots: &mut PortSlots, port: u16) {
+        match slots.slot(port) {
+            0 => self.spill.add(port, 1),
+            slot => {
+                self.counts[slot] += 1;
+                self.touched |= 1 << slot;
+            }
         }
     }
 
-    /// A port without a slot: gives it the next free one, or tallies it in
-    /// the spill when none is left.
-    #[cold]
-    fn add_unslotted(&mut self, port: u16) {
-        if self.assigned == SLOTS {
-            self.spill.add(port, 1);
-            return;
+    /// Adds `other`'s counts.
+    #[inline]
+    pub(crate) fn add_counts(&mut self, other: &SlotCounts) {
+        let mut bits = other.touched;
+        while bits != 0 {
+            let slot = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            self.counts[slot] += other.counts[slot];
         }
-        self.assigned += 1;
-        let slot = self.assigned;
-        self.slot_of[usize::from(port)] = slot as u8;
-        self.port_of[slot] = port;
-        self.counts[slot] = 1;
-        self.touched |= 1 << slot;
+        self.touched |= other.touched;
+        if other.spill.is_some() {
+            self.spill.merge(&other.spill);
+        }
     }
 
-    /// Adds the current source's port counts to `into`.
-    pub(crate) fn add_ports_to(&self, into: &mut PortTally) {
+    /// Adds the counts to `into`, as ports.
+    pub(crate) fn add_to(&self, slots: &PortSlots, into: &mut PortTally) {
         let mut bits = self.touched;
         while bits != 0 {
             let slot = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            into.add(self.port_of[slot], self.counts[slot]);
+            into.add(slots.port_of[slot], self.counts[slot]);
         }
-        into.merge(&self.spill);
+        if self.spill.is_some() {
+            into.merge(&self.spill);
+        }
     }
 
-    /// Clears the counts for the next source; the dictionary stays.
+    /// Clears the counts.
+    #[inline]
     pub(crate) fn clear(&mut self) {
-        self.half_open = 0;
-        self.well_known_port = 0;
-        self.retransmitted = 0;
         let mut bits = self.touched;
         while bits != 0 {
             self.counts[bits.trailing_zeros() as usize] = 0;
             bits &= bits - 1;
         }
         self.touched = 0;
-        self.spill = PortTally::default();
+        if self.spill.is_some() {
+            self.spill = PortTally::default();
+        }
     }
 }
 
@@ -179,42 +205,48 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Through slots and spill, a source's ports add up to what plain
-        /// adds give, over many sources sharing one dictionary.
+        /// Through slots and spill, ports add up to what plain adds give,
+        /// over many tallies sharing one dictionary.
         #[test]
-        fn source_tally_counts_like_plain_adds(
+        fn slot_counts_count_like_plain_adds(
             sources in proptest::collection::vec(
-                proptest::collection::vec((0u16..200, proptest::prelude::any::<bool>()), 1..60),
+                proptest::collection::vec(0u16..200, 1..60),
                 1..40,
             ),
         ) {
-            let mut tally = SourceTally::new();
-            for entries in &sources {
+            let mut slots = PortSlots::new();
+            let mut counts = SlotCounts::default();
+            let mut sum = SlotCounts::default();
+            let mut all: std::collections::BTreeMap<u16, u64> = Default::default();
+            let total = |t: &PortTally| t.counts.iter().map(|&c| u64::from(c)).sum::<u64>() + t.others;
+            for ports in &sources {
                 let mut plain: std::collections::BTreeMap<u16, u64> = Default::default();
-                for &(port, wk) in entries {
-                    tally.add(port, wk, !wk);
+                for &port in ports {
+                    counts.add(&mut slots, port);
                     *plain.entry(port).or_default() += 1;
+                    *all.entry(port).or_default() += 1;
                 }
-                proptest::prop_assert_eq!(tally.half_open, entries.len() as u64);
-                let wk = entries.iter().filter(|e| e.1).count() as u64;
-                proptest::prop_assert_eq!(tally.well_known_port, wk);
-                proptest::prop_assert_eq!(tally.retransmitted, entries.len() as u64 - wk);
                 let mut got = PortTally::default();
-                tally.add_ports_to(&mut got);
+                counts.add_to(&slots, &mut got);
                 let mut want = PortTally::default();
                 for (&p, &n) in &plain {
                     want.add(p, n);
                 }
-                let total = |t: &PortTally| t.counts.iter().map(|&c| u64::from(c)).sum::<u64>() + t.others;
-                proptest::prop_assert_eq!(total(&got), entries.len() as u64);
-                // The exact ports are the same set when there are at most four.
+                proptest::prop_assert_eq!(total(&got), ports.len() as u64);
+                // The exact ports are the same when there are at most four.
                 if plain.len() <= 4 {
                     proptest::prop_assert_eq!(got.top(), want.top());
                     proptest::prop_assert_eq!(got.others, 0);
                 }
-                tally.clear();
-                proptest::prop_assert_eq!(tally.half_open, 0);
+                sum.add_counts(&counts);
+                counts.clear();
+                let mut empty = PortTally::default();
+                counts.add_to(&slots, &mut empty);
+                proptest::prop_assert!(!empty.is_some());
             }
+            let mut got = PortTally::default();
+            sum.add_to(&slots, &mut got);
+            proptest::prop_assert_eq!(total(&got), all.values().sum::<u64>());
         }
     }
 }
