@@ -38,9 +38,11 @@ use serde::{Deserialize, Serialize};
 use crate::procnet::Family;
 
 mod hash;
+mod level_index;
 mod ports;
 
 pub(crate) use hash::FastMap;
+use level_index::LevelIndex;
 use ports::{PortSlots, PortTally, SlotCounts};
 
 /// The half-open entries of one source, aggregated (its local ports are
@@ -94,8 +96,6 @@ pub enum LevelError {
         max: u8,
     },
 }
-
-type Index = FastMap<u128, u32>;
 
 /// Additive counts of one prefix (its own entries plus its children's).
 ///
@@ -224,10 +224,12 @@ pub struct TreeBuilder {
     /// Ascending (coarsest first); the last is the full address.
     levels: Vec<u8>,
     reported: Vec<bool>,
-    index: Vec<Index>,
+    /// Per level, prefix to node.
+    index: Vec<LevelIndex>,
     nodes: Vec<Node>,
     cap: usize,
     dropped: u64,
+    /// The address placed last and its node (`NONE` when none covers it).
     last: Option<(u128, u32)>,
     /// Per level, the node last found or made there (prefix, id): sorted
     /// input finds its parents here without hashing.
@@ -241,26 +243,14 @@ pub struct TreeBuilder {
     slots: PortSlots,
     source_ports: SlotCounts,
     pending_ports: Vec<(u32, SlotCounts)>,
-    /// The full-address node made last, and whether all were made in
-    /// ascending address order (then a new larger address cannot exist
-    /// yet, and adjacency needs no lookups).
+    /// The full-address node made last.
     last_host: Option<(u128, u32)>,
+    /// True while every address was fed in ascending order: then each
+    /// level's nodes are made in prefix order, a prefix's node can only be
+    /// the last one made at its level (`cache`), and the indexes stay
+    /// sorted vectors. The first address out of order turns them into hash
+    /// maps.
     ascending: bool,
-    /// While `ascending`, the full-address nodes in address order: the
-    /// index of the full-address level stays empty (sorted input then
-    /// needs no hashing at all for its sources).
-    host_sorted: Vec<(u128, u32)>,
-}
-
-fn host_lookup(ascending: bool, sorted: &[(u128, u32)], index: &Index, key: u128) -> Option<u32> {
-    if ascending {
-        sorted
-            .binary_search_by_key(&key, |&(k, _)| k)
-            .ok()
-            .map(|i| sorted[i].1)
-    } else {
-        index.get(&key).copied()
-    }
 }
 
 fn mask(addr: u128, len: u8, width: u8) -> u128 {
@@ -325,7 +315,7 @@ impl TreeBuilder {
         Ok(TreeBuilder {
             family,
             width,
-            index: vec![Index::default(); sorted.len()],
+            index: vec![LevelIndex::default(); sorted.len()],
             levels: sorted,
             reported,
             nodes: Vec::new(),
@@ -339,7 +329,6 @@ impl TreeBuilder {
             pending_ports: vec![(NONE, SlotCounts::default()); levels_len],
             last_host: None,
             ascending: true,
-            host_sorted: Vec::new(),
         })
     }
 
@@ -370,28 +359,28 @@ impl TreeBuilder {
     fn place(&mut self, addr: u128) -> Option<u32> {
         if let Some((a, n)) = self.last {
             if a == addr {
-                return Some(n);
+                return (n != NONE).then_some(n);
+            }
+            if self.ascending && addr < a {
+                self.ascending = false;
+                self.index.iter_mut().for_each(LevelIndex::make_hashed);
             }
         }
         let host = self.levels.len() - 1;
-        let fresh = self.ascending && self.last_host.map_or(true, |(k, _)| addr > k);
-        if !fresh {
-            if let Some(n) = self.host_lookup(addr) {
-                self.last = Some((addr, n));
-                return Some(n);
-            }
-        }
         let mut parent = NONE;
         let mut start = 0;
-        for l in (0..host).rev() {
+        for l in (0..=host).rev() {
             let prefix = mask(addr, self.levels[l], self.width);
             let (cached, id) = self.cache[l];
-            if id != NONE && cached == prefix {
-                parent = id;
-                start = l + 1;
-                break;
-            }
-            if let Some(&n) = self.index[l].get(&prefix) {
+            let found = if id != NONE && cached == prefix {
+                Some(id)
+            } else if self.ascending {
+                // Fed in order: a node of `prefix` would be the cached one.
+                None
+            } else {
+                self.index[l].get(prefix)
+            };
+            if let Some(n) = found {
                 self.cache[l] = (prefix, n);
                 parent = n;
                 start = l + 1;
@@ -420,42 +409,22 @@ impl TreeBuilder {
                 ports: PortTally::default(),
             });
             self.cache[l] = (prefix, id);
+            self.index[l].push(prefix, id);
             parent = id;
             if l == host {
                 self.new_source(addr, id);
-            } else {
-                self.index[l].insert(prefix, id);
             }
         }
-        if parent != NONE && usize::from(self.nodes[parent as usize].level) == host {
-            self.last = Some((addr, parent));
-        }
+        self.last = Some((addr, parent));
         (parent != NONE).then_some(parent)
     }
 
-    /// The full-address node of `key`, if made.
-    fn host_lookup(&self, key: u128) -> Option<u32> {
-        host_lookup(
-            self.ascending,
-            &self.host_sorted,
-            &self.index[self.levels.len() - 1],
-            key,
-        )
-    }
-
-    /// Records the full-address node `id` just made for `addr`: indexes it,
-    /// counts it as a source and counts its adjacency to the sources at
-    /// `addr - 1` and `addr + 1`, in it and its ancestors.
+    /// Counts the full-address node `id` just made for `addr` as a source,
+    /// and its adjacency to the sources at `addr - 1` and `addr + 1`, in it
+    /// and its ancestors.
     fn new_source(&mut self, addr: u128, id: u32) {
         let host = self.levels.len() - 1;
-        let in_order = self.last_host.map_or(true, |(k, _)| addr > k);
-        if self.ascending && !in_order {
-            self.ascending = false;
-            let sorted = std::mem::take(&mut self.host_sorted);
-            self.index[host].extend(sorted);
-        }
         let (below, above) = if self.ascending {
-            self.host_sorted.push((addr, id));
             // Every address made so far is smaller: only `addr - 1` can be
             // a neighbour, and it would be the last one made.
             let below = self
@@ -463,10 +432,9 @@ impl TreeBuilder {
                 .and_then(|(k, n)| (k + 1 == addr).then_some(n));
             (below, None)
         } else {
-            let index = &mut self.index[host];
-            index.insert(addr, id);
-            let below = addr.checked_sub(1).and_then(|a| index.get(&a).copied());
-            let above = addr.checked_add(1).and_then(|a| index.get(&a).copied());
+            let index = &self.index[host];
+            let below = addr.checked_sub(1).and_then(|a| index.get(a));
+            let above = addr.checked_add(1).and_then(|a| index.get(a));
             (below, above)
         };
         self.last_host = Some((addr, id));
@@ -499,11 +467,7 @@ impl TreeBuilder {
     pub(crate) fn reserve(&mut self, sources: usize) {
         let host = self.levels.len() - 1;
         let room = self.cap.saturating_sub(self.nodes.len());
-        if self.ascending {
-            self.host_sorted.reserve(sources.min(room));
-        } else {
-            self.index[host].reserve(sources.min(room));
-        }
+        self.index[host].reserve(sources.min(room));
         self.nodes.reserve((sources + sources / 8).min(room));
     }
 
@@ -641,14 +605,7 @@ impl TreeBuilder {
             return;
         }
         for l in (0..self.levels.len()).rev() {
-            let found = if l == self.levels.len() - 1 {
-                self.host_lookup(key)
-            } else {
-                self.index[l]
-                    .get(&mask(key, self.levels[l], self.width))
-                    .copied()
-            };
-            if let Some(n) = found {
+            if let Some(n) = self.index[l].get(mask(key, self.levels[l], self.width)) {
                 let established = Counts {
                     established: 1,
                     ..Counts::default()
@@ -688,8 +645,6 @@ impl TreeBuilder {
             roots: self.roots,
             cap: self.cap,
             dropped: self.dropped,
-            ascending: self.ascending,
-            host_sorted: self.host_sorted,
         }
     }
 }
@@ -737,13 +692,11 @@ pub struct PrefixTree {
     width: u8,
     levels: Vec<u8>,
     reported: Vec<bool>,
-    index: Vec<Index>,
+    index: Vec<LevelIndex>,
     nodes: Vec<Node>,
     roots: Vec<NodeId>,
     cap: usize,
     dropped: u64,
-    ascending: bool,
-    host_sorted: Vec<(u128, u32)>,
 }
 
 /// A prefix chosen by [`PrefixTree::heavy_hitters`].
@@ -821,14 +774,12 @@ impl PrefixTree {
 
     /// Approximate heap bytes of the nodes and their indexes.
     pub fn approx_bytes(&self) -> usize {
-        let slot = std::mem::size_of::<(u128, u32)>() + 1;
         self.nodes.capacity() * std::mem::size_of::<Node>()
             + self
                 .index
                 .iter()
-                .map(|i| i.capacity() * slot)
+                .map(LevelIndex::approx_bytes)
                 .sum::<usize>()
-            + self.host_sorted.capacity() * std::mem::size_of::<(u128, u32)>()
     }
 
     /// The node of `prefix`, when it is at one of the levels and holds
@@ -853,10 +804,7 @@ impl PrefixTree {
             return None;
         }
         let l = self.levels.iter().position(|&l| l == prefix.prefix_len())?;
-        if l == self.levels.len() - 1 {
-            return host_lookup(self.ascending, &self.host_sorted, &self.index[l], key).map(NodeId);
-        }
-        self.index[l].get(&key).map(|&n| NodeId(n))
+        self.index[l].get(key).map(NodeId)
     }
 
     /// The nodes at the coarsest level.

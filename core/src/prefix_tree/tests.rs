@@ -15,11 +15,23 @@ fn sample(port: u16) -> Sample {
 }
 
 proptest! {
-    /// Every node's counts equal a brute-force count over the inputs.
+    /// Every node's counts equal a brute-force count over the inputs, fed
+    /// in any order or in address order (the hash-free path), or in
+    /// address order up to a point.
     #[test]
     fn counts_match_brute_force(
-        addrs in proptest::collection::vec((0u32..4, 0u32..6, 0u32..20, any::<u16>()), 0..400)
+        mut addrs in proptest::collection::vec((0u32..4, 0u32..6, 0u32..20, any::<u16>()), 0..400),
+        order in 0u8..3,
+        cut in any::<proptest::sample::Index>(),
     ) {
+        match order {
+            0 => {}
+            1 => addrs.sort_unstable_by_key(|&(x, y, z, _)| (x, y, z)),
+            _ => {
+                let at = cut.index(addrs.len() + 1);
+                addrs[..at].sort_unstable_by_key(|&(x, y, z, _)| (x, y, z));
+            }
+        }
         let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], usize::MAX).unwrap();
         let mut per: HashMap<(u8, u32), Oracle> = HashMap::new();
         for &(x, y, z, port) in &addrs {
