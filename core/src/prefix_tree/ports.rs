@@ -2,12 +2,13 @@
 //! and the per-source tally that sorted feeding fills entry by entry.
 
 /// Entries per local (listening) port, exact for up to four ports per
-/// node, the rest summed in `others`.
+/// node, the rest summed in `others` (28 bytes: a tree counts at most
+/// `u32::MAX` entries, so `others` saturates only beyond).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PortTally {
     ports: [u16; 4],
     counts: [u32; 4],
-    pub(super) others: u64,
+    pub(super) others: u32,
 }
 
 impl PortTally {
@@ -27,7 +28,8 @@ impl PortTally {
                 break;
             }
         }
-        self.others += n;
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        self.others = self.others.saturating_add(n);
     }
 
     /// Adds another tally's counts.
@@ -37,7 +39,7 @@ impl PortTally {
                 self.add(o.ports[i], u64::from(o.counts[i]));
             }
         }
-        self.others += o.others;
+        self.others = self.others.saturating_add(o.others);
     }
 
     /// True when any entry was counted.
@@ -218,7 +220,7 @@ mod tests {
             let mut counts = SlotCounts::default();
             let mut sum = SlotCounts::default();
             let mut all: std::collections::BTreeMap<u16, u64> = Default::default();
-            let total = |t: &PortTally| t.counts.iter().map(|&c| u64::from(c)).sum::<u64>() + t.others;
+            let total = |t: &PortTally| t.counts.iter().map(|&c| u64::from(c)).sum::<u64>() + u64::from(t.others);
             for ports in &sources {
                 let mut plain: std::collections::BTreeMap<u16, u64> = Default::default();
                 for &port in ports {

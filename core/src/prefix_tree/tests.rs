@@ -159,3 +159,33 @@ fn edges_of_the_address_space() {
     assert_eq!(t.half_open(), 1);
     assert_eq!(t.levels(), [0, 128]);
 }
+
+#[test]
+fn a_node_takes_88_bytes() {
+    assert_eq!(std::mem::size_of::<Node>(), 88);
+}
+
+#[test]
+fn entries_beyond_the_32_bit_bound_are_dropped_visibly() {
+    let mut b = TreeBuilder::new(Family::V4, &[32, 24], 100).unwrap();
+    let source = |half_open| SourceCounts {
+        half_open,
+        well_known_port: half_open,
+        retransmitted: 0,
+    };
+    b.count_source_port(80);
+    b.add_source(0xC612_0001, source(MAX_ENTRIES - 1));
+    b.count_source_port(80);
+    b.add_source(0xC612_0002, source(2));
+    b.count_source_port(80);
+    b.add_source(0xC612_0003, source(1));
+    let t = b.build();
+    assert_eq!(t.half_open(), MAX_ENTRIES);
+    assert_eq!(t.dropped(), 2);
+    let net = t.get("198.18.0.0/24".parse().unwrap()).unwrap();
+    assert_eq!(t.counts(net).half_open, MAX_ENTRIES);
+    assert_eq!(t.counts(net).well_known_port, MAX_ENTRIES);
+    assert_eq!(t.counts(net).sources, 2);
+    // One port count per admitted source here; the dropped one's is gone.
+    assert_eq!(t.top_port(net), Some((80, 2)));
+}
