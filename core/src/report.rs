@@ -52,7 +52,7 @@ use crate::prefix_tree::{PrefixTree, SourceCounts, TreeBuilder};
 use crate::procnet::{Family, TcpEntry};
 use crate::radix;
 use crate::signs::{Evidence, HostContext, Signs};
-use crate::snapshot::{unpack_tail, Snapshot};
+use crate::snapshot::{unpack_tail, Snapshot, V6Record};
 use crate::verdict::{judge, Config, ConfigError, Facts, Verdict};
 
 /// Half-open entries towards one local address:port.
@@ -256,9 +256,9 @@ fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], Con
     );
     drop(r4);
 
-    let (r6, sources) = radix::sorted(snap.v6_records(), |r| r.0);
+    let (r6, sources) = radix::sorted(snap.v6_records(), V6Record::addr);
     v6.reserve(sources);
-    feed_sorted(&mut v6, r6.iter().copied(), |a| a);
+    feed_sorted(&mut v6, r6.iter().map(|r| (r.addr(), r.tail)), |a| a);
     drop(r6);
 
     for &peer in snap.established_peers() {

@@ -65,6 +65,33 @@ pub(crate) fn unpack_tail(tail: u32) -> (u16, bool, u16) {
     )
 }
 
+/// A packed IPv6 half-open entry: the address as two halves (so that the
+/// record needs no 16-byte alignment: 24 bytes, not 32) and the packed tail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct V6Record {
+    hi: u64,
+    lo: u64,
+    /// The packed tail.
+    pub(crate) tail: u32,
+}
+
+impl V6Record {
+    /// A record of `addr` and `tail`.
+    pub(crate) fn new(addr: u128, tail: u32) -> V6Record {
+        V6Record {
+            hi: (addr >> 64) as u64,
+            lo: addr as u64,
+            tail,
+        }
+    }
+
+    /// The address.
+    #[inline]
+    pub(crate) fn addr(&self) -> u128 {
+        (u128::from(self.hi) << 64) | u128::from(self.lo)
+    }
+}
+
 /// Half-open entries towards one local address and port.
 ///
 /// # Examples
@@ -110,7 +137,7 @@ pub struct Snapshot {
     /// IPv4 half-open entries: address << 32 | packed tail.
     v4: Vec<u64>,
     /// IPv6 half-open entries: address and packed tail.
-    v6: Vec<(u128, u32)>,
+    v6: Vec<V6Record>,
     listeners: Vec<Listener>,
     listener_index: FastMap<(u128, u16, bool), u32>,
     established: Vec<IpAddr>,
@@ -221,7 +248,7 @@ impl Snapshot {
                     IpAddr::V4(a) => self
                         .v4
                         .push((u64::from(u32::from(a)) << 32) | u64::from(tail)),
-                    IpAddr::V6(a) => self.v6.push((u128::from(a), tail)),
+                    IpAddr::V6(a) => self.v6.push(V6Record::new(u128::from(a), tail)),
                 }
                 self.count_listener(e.local);
             }
@@ -322,7 +349,7 @@ impl Snapshot {
         let v6 = self
             .v6
             .iter()
-            .map(|&(a, t)| (IpAddr::V6(Ipv6Addr::from(a)), t));
+            .map(|r| (IpAddr::V6(Ipv6Addr::from(r.addr())), r.tail));
         v4.chain(v6).map(|(remote, tail)| {
             let (local_port, well_known_source_port, retransmits) = unpack_tail(tail);
             HalfOpen {
@@ -340,7 +367,7 @@ impl Snapshot {
     }
 
     /// The packed IPv6 records, for aggregation.
-    pub(crate) fn v6_records(&self) -> &[(u128, u32)] {
+    pub(crate) fn v6_records(&self) -> &[V6Record] {
         &self.v6
     }
 

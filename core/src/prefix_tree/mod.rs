@@ -423,6 +423,21 @@ impl TreeBuilder {
                 for index in &mut self.index {
                     index.make_hashed(&self.nodes);
                 }
+            } else if self.ascending && self.nodes.len() >= self.cap {
+                // Full, fed in order: the deepest node that covered the
+                // last address is the deepest covering this one too, if it
+                // covers it at all (a deeper one would have covered the
+                // last address as well, and none can be made).
+                if n == NONE {
+                    self.last = Some((addr, NONE));
+                    return None;
+                }
+                let node = &self.nodes[n as usize];
+                let len = self.levels[usize::from(node.level)];
+                if mask(addr, len, self.width) == node.prefix() {
+                    self.last = Some((addr, n));
+                    return Some(n);
+                }
             }
         }
         let host = self.levels.len() - 1;

@@ -110,6 +110,50 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Under any cap and feeding order, every node counts exactly the
+    /// entries inside its prefix (a node's subtree covers them all), its
+    /// sources are the full-address nodes below it and its overflow the
+    /// entries without one; the rest is dropped.
+    #[test]
+    fn capped_counts_match_brute_force(
+        mut addrs in proptest::collection::vec((0u32..3, 0u32..5, 0u32..12), 0..300),
+        cap in 0usize..40,
+        sorted in any::<bool>(),
+    ) {
+        if sorted {
+            addrs.sort_unstable();
+        }
+        let key = |&(x, y, z): &(u32, u32, u32)| (198u32 << 24) | (x << 16) | (y << 8) | z;
+        let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], cap).unwrap();
+        for a in &addrs {
+            b.insert(IpAddr::V4(Ipv4Addr::from(key(a))), sample(80));
+        }
+        let t = b.build();
+        prop_assert!(t.len() <= cap);
+        let host = |a: u32| t.get(IpNet::V4(Ipv4Net::new(Ipv4Addr::from(a), 32).unwrap()));
+        let mut counted = 0;
+        for id in t.nodes() {
+            let net = t.prefix(id);
+            let inside: Vec<u32> = addrs
+                .iter()
+                .map(key)
+                .filter(|&a| net.contains(&IpAddr::V4(Ipv4Addr::from(a))))
+                .collect();
+            let c = t.counts(id);
+            prop_assert_eq!(c.half_open, inside.len() as u64);
+            let with_node: HashSet<u32> = inside.iter().copied().filter(|&a| host(a).is_some()).collect();
+            prop_assert_eq!(c.sources, with_node.len() as u64);
+            let without = inside.iter().filter(|&&a| host(a).is_none()).count();
+            prop_assert_eq!(c.overflow, without as u64);
+            if t.parent(id).is_none() {
+                counted += inside.len() as u64;
+            }
+        }
+        prop_assert_eq!(t.dropped(), addrs.len() as u64 - counted);
+    }
+}
+
 #[test]
 fn cap_bounds_nodes_and_counts_what_it_cost() {
     let mut b = TreeBuilder::new(Family::V6, &[128, 64, 48, 32], 1000).unwrap();
