@@ -277,6 +277,8 @@ pub struct TreeBuilder {
     width: u8,
     /// Ascending (coarsest first); the last is the full address.
     levels: Vec<u8>,
+    /// Per level, the mask that keeps its prefix of a key.
+    masks: Vec<u128>,
     reported: Vec<bool>,
     /// Per level, prefix to node.
     index: Vec<LevelIndex>,
@@ -309,12 +311,13 @@ pub struct TreeBuilder {
     ascending: bool,
 }
 
-fn mask(addr: u128, len: u8, width: u8) -> u128 {
+/// The mask that keeps the first `len` bits of a `width`-bit key.
+fn prefix_mask(len: u8, width: u8) -> u128 {
     let host_bits = u32::from(width - len);
     if host_bits >= 128 {
         0
     } else {
-        addr & !((1u128 << host_bits) - 1)
+        !((1u128 << host_bits) - 1)
     }
 }
 
@@ -372,6 +375,7 @@ impl TreeBuilder {
             family,
             width,
             index: vec![LevelIndex::default(); sorted.len()],
+            masks: sorted.iter().map(|&l| prefix_mask(l, width)).collect(),
             levels: sorted,
             reported,
             nodes: Vec::new(),
@@ -433,8 +437,7 @@ impl TreeBuilder {
                     return None;
                 }
                 let node = &self.nodes[n as usize];
-                let len = self.levels[usize::from(node.level)];
-                if mask(addr, len, self.width) == node.prefix() {
+                if addr & self.masks[usize::from(node.level)] == node.prefix() {
                     self.last = Some((addr, n));
                     return Some(n);
                 }
@@ -444,7 +447,7 @@ impl TreeBuilder {
         let mut parent = NONE;
         let mut start = 0;
         for l in (0..=host).rev() {
-            let prefix = mask(addr, self.levels[l], self.width);
+            let prefix = addr & self.masks[l];
             let (cached, id) = self.cache[l];
             let found = if id != NONE && cached == prefix {
                 Some(id)
@@ -465,7 +468,7 @@ impl TreeBuilder {
             if self.nodes.len() >= self.cap {
                 break;
             }
-            let prefix = mask(addr, self.levels[l], self.width);
+            let prefix = addr & self.masks[l];
             let id = self.nodes.len() as u32;
             let next_sibling = if parent == NONE {
                 self.roots.push(NodeId(id));
@@ -695,7 +698,7 @@ impl TreeBuilder {
             return;
         }
         for l in (0..self.levels.len()).rev() {
-            let prefix = mask(key, self.levels[l], self.width);
+            let prefix = key & self.masks[l];
             if let Some(n) = self.index[l].get(prefix, &self.nodes) {
                 let established = NodeCounts {
                     established: 1,
