@@ -1,11 +1,13 @@
 //! Aggregation and verdicts for 1 M half-open entries from a parsed table,
-//! against a plain `HashMap<u32 /24, count>` pass and against the same
-//! counts kept in the `prefix-trie` crate; and an adversarial spray of 1 M
-//! random IPv6 /128s under the node cap.
+//! against a plain `HashMap<u32 /24, count>` pass, a pass that only reads
+//! the rows, and the same counts kept in the `prefix-trie` crate; the same
+//! against a hash-map pass for other shapes of flood (1 M random IPv4
+//! sources, 1 M distinct IPv6 sources in 16 /64s); and an adversarial spray
+//! of 1 M random IPv6 /128s under the node cap.
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -14,7 +16,6 @@ use halfopen::procnet::{parse_table, Family, TcpEntry, TcpState};
 use halfopen::report::Report;
 use halfopen::snapshot::Snapshot;
 use halfopen::verdict::Config;
-use halfopen_benches::{flood_entry, XorShift};
 use ipnet::Ipv4Net;
 use prefix_trie::PrefixMap;
 
@@ -32,6 +33,28 @@ fn hashmap_24(entries: &[TcpEntry<'_>]) -> usize {
         }
     }
     per24.len()
+}
+
+/// The same for IPv6 /64s.
+fn hashmap_64(entries: &[TcpEntry<'_>]) -> usize {
+    let mut per64: HashMap<u64, u64> = HashMap::new();
+    for e in entries {
+        if e.state == TcpState::SynRecv {
+            if let IpAddr::V6(a) = e.remote.ip() {
+                *per64.entry((u128::from(a) >> 64) as u64).or_default() += 1;
+            }
+        }
+    }
+    per64.len()
+}
+
+/// The floor of any pass over the parsed rows: reading the two fields a
+/// count needs, nothing else.
+fn read_rows(entries: &[TcpEntry<'_>]) -> u64 {
+    entries
+        .iter()
+        .map(|e| u64::from(e.state == TcpState::SynRecv) + u64::from(e.remote.port()))
+        .sum()
 }
 
 #[derive(Default, Clone, Copy)]
@@ -97,33 +120,56 @@ fn bench_flood(c: &mut Criterion) {
     g.bench_function("baseline_hashmap_24", |b| {
         b.iter(|| hashmap_24(black_box(&entries)))
     });
+    g.bench_function("baseline_read_rows", |b| {
+        b.iter(|| read_rows(black_box(&entries)))
+    });
     g.bench_function("prefix_trie_crate_32_24_16", |b| {
         b.iter(|| prefix_trie_counts(black_box(&entries)))
     });
     g.finish();
 }
 
-/// 1 M random /128s in 2001:db8::/32, all half-open.
-fn spray_entries(rows: usize) -> Vec<TcpEntry<'static>> {
-    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
-    let local = SocketAddr::from(("2001:db8:ffff::1".parse::<Ipv6Addr>().unwrap(), 443));
-    (0..rows)
-        .map(|_| {
-            let a = (0x2001_0db8u128 << 96)
-                | (u128::from(rng.next()) << 32)
-                | u128::from(rng.next() as u32);
-            flood_entry(
-                local,
-                SocketAddr::from((Ipv6Addr::from(a), 40000)),
-                TcpState::SynRecv,
-                1,
-            )
-        })
-        .collect()
+/// Other shapes of flood, each against a hash-map pass over its rows.
+fn bench_shapes(c: &mut Criterion) {
+    type Baseline = fn(&[TcpEntry<'_>]) -> usize;
+    let shapes: [(&str, Vec<TcpEntry<'static>>, Baseline); 2] = [
+        (
+            "ipv4_spray",
+            halfopen_benches::ipv4_spray_entries(ROWS),
+            hashmap_24,
+        ),
+        (
+            "ipv6_flood",
+            halfopen_benches::ipv6_flood_entries(ROWS),
+            hashmap_64,
+        ),
+    ];
+    let config = Config::default();
+    for (name, entries, baseline) in &shapes {
+        let snapshot = Snapshot::from_entries(entries);
+        let r = Report::build(&snapshot, &config).unwrap();
+        eprintln!(
+            "{name}: {} half-open, {} distinct sources, {} tree nodes, {} counted above their address, {} prefixes reported",
+            r.half_open, r.sources.distinct, r.tree.nodes, r.tree.overflow, r.prefixes.len()
+        );
+        let mut g = c.benchmark_group(format!("{name}_1M"));
+        g.throughput(Throughput::Elements(ROWS as u64));
+        g.sample_size(10);
+        g.bench_function("halfopen_snapshot_to_report", |b| {
+            b.iter(|| Report::build(black_box(&snapshot), &config).unwrap())
+        });
+        g.bench_function("halfopen_entries_to_snapshot", |b| {
+            b.iter(|| Snapshot::from_entries(black_box(entries)).half_open())
+        });
+        g.bench_function("baseline_hashmap", |b| {
+            b.iter(|| baseline(black_box(entries)))
+        });
+        g.finish();
+    }
 }
 
 fn bench_spray(c: &mut Criterion) {
-    let entries = spray_entries(ROWS);
+    let entries = halfopen_benches::ipv6_spray_entries(ROWS);
     let snapshot = Snapshot::from_entries(&entries);
     let capped = Config::default();
     let uncapped = Config::default().with_node_cap(usize::MAX);
@@ -166,6 +212,6 @@ fn bench_spray(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1));
-    targets = bench_flood, bench_spray
+    targets = bench_flood, bench_shapes, bench_spray
 }
 criterion_main!(benches);
