@@ -248,6 +248,12 @@ fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], Con
     let mut v6 = TreeBuilder::new(Family::V6, &config.levels_v6, config.node_cap)?;
 
     let (r4, sources) = radix::sorted(snap.v4_records(), |&r| (r >> 32) as u32);
+    let key4 = |r: &u64| u128::from((r >> 32) as u32);
+    if let (Some(first), Some(last)) = (r4.first(), r4.last()) {
+        if !v4.fits_sorted(sources, key4(first), key4(last)) {
+            v4.plan_sorted(sources, r4.iter().map(key4));
+        }
+    }
     v4.reserve(sources);
     feed_sorted(
         &mut v4,
@@ -257,6 +263,11 @@ fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], Con
     drop(r4);
 
     let (r6, sources) = radix::sorted(snap.v6_records(), V6Record::addr);
+    if let (Some(first), Some(last)) = (r6.first(), r6.last()) {
+        if !v6.fits_sorted(sources, first.addr(), last.addr()) {
+            v6.plan_sorted(sources, r6.iter().map(V6Record::addr));
+        }
+    }
     v6.reserve(sources);
     feed_sorted(&mut v6, r6.iter().map(|r| (r.addr(), r.tail)), |a| a);
     drop(r6);
@@ -927,6 +938,35 @@ mod tests {
                 proptest::prop_assert_eq!(a.counts(id), b.counts(other));
                 proptest::prop_assert_eq!(a.top_port(id), b.top_port(other));
             }
+        }
+    }
+
+    /// A node cap too small for the sources still leaves every /16 in the
+    /// tree: the thin spray over the higher /16 is reported, nothing is
+    /// dropped, the missing detail is counted as overflow.
+    #[test]
+    fn a_full_tree_keeps_the_coarse_prefixes() {
+        let server = SocketAddr::from((Ipv4Addr::new(198, 18, 0, 1), 80));
+        let mut t = Table::new();
+        let mut rng = Lcg(11);
+        for net in [18u8, 19] {
+            for _ in 0..2000 {
+                let remote = SocketAddr::from((
+                    Ipv4Addr::new(198, net, (rng.next() % 256) as u8, (rng.next() % 256) as u8),
+                    33000,
+                ));
+                t.add(server, remote, TcpState::SynRecv, 0);
+            }
+        }
+        let config = Config::default().with_node_cap(100);
+        let r = t.report(&config);
+        assert_eq!(r.tree.dropped, 0);
+        assert!(r.tree.nodes <= 100);
+        assert!(r.tree.overflow > 0);
+        for net in ["198.18.0.0/16", "198.19.0.0/16"] {
+            let p = find(&r, net).unwrap_or_else(|| panic!("{net}: {}", r.to_json_pretty()));
+            assert_eq!(p.verdict, Verdict::Watch, "{}", p.reason);
+            assert_eq!(p.total_half_open, 2000);
         }
     }
 

@@ -5,16 +5,17 @@
 //! The tree is a multibit trie compressed to the configured levels: a node
 //! exists only for a prefix at one of the levels that holds at least one
 //! half-open entry, and its parent is the covering prefix at the next coarser
-//! level. Each level keeps a hash index from prefix to node, so adding an
-//! entry whose source was seen before costs one hash lookup. Every count
-//! is added to its node and the node's ancestors as it comes (two or three
-//! nodes, found through parent links), so [`TreeBuilder::build`] has no
-//! pass over the nodes to make.
+//! level. Every count is added to its node and the node's ancestors as it
+//! comes (two or three nodes, found through parent links), so
+//! [`TreeBuilder::build`] has no pass over the nodes to make.
 //!
 //! Fed in address order (as [`crate::report::Report::build`] does, after a
-//! radix sort), the tree needs no hashing for the full addresses at all:
-//! their nodes are kept in order and found by binary search, and parents are
-//! found in a per-level cache of the last node made.
+//! radix sort, one call per source), the tree does no hashing at all: a
+//! prefix's node can only be the last one made at its level, kept in a
+//! per-level cache, and each level's index is a vector of nodes in prefix
+//! order, searched by bisection afterwards. Entries fed out of order (by
+//! [`TreeBuilder::insert`]) turn the indexes into hash maps, so an entry
+//! whose source was seen before costs one lookup.
 //!
 //! The finest level is always the full address (`/32`, `/128`): it is what
 //! counts distinct sources. When it is not among the configured levels it is
@@ -28,6 +29,13 @@
 //! level exists for it, it is counted in [`PrefixTree::dropped`]. So memory
 //! stays bounded however many distinct addresses a spray uses, totals stay
 //! right, and what the cap cost is visible.
+//!
+//! Which nodes the cap keeps depends on the feed. Entries inserted one by
+//! one get nodes in the order they come. A report's sorted feed shares the
+//! cap out first ([`TreeBuilder::plan_sorted`], when the addresses might not
+//! fit): coarsest level first, so the prefixes that decide verdicts are all
+//! there whenever the cap can hold them, and the finest detail (full
+//! addresses, for the highest ones) is what goes.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::{Add, AddAssign, Sub};
@@ -292,6 +300,10 @@ pub struct TreeBuilder {
     /// Per level, the node last found or made there (prefix, id): sorted
     /// input finds its parents here without hashing.
     cache: Vec<(u128, u32)>,
+    /// Per level, the most nodes to make there ([`TreeBuilder::plan_sorted`])
+    /// and the nodes made.
+    limits: Vec<usize>,
+    made: Vec<usize>,
     /// The nodes without a parent, in the order made.
     roots: Vec<NodeId>,
     /// Local ports of sources fed in address order: the dictionary, the
@@ -384,6 +396,8 @@ impl TreeBuilder {
             counted: 0,
             last: None,
             cache: vec![(0, NONE); levels_len],
+            limits: vec![usize::MAX; levels_len],
+            made: vec![0; levels_len],
             roots: Vec::new(),
             slots: PortSlots::new(),
             source_ports: SlotCounts::default(),
@@ -427,19 +441,26 @@ impl TreeBuilder {
                 for index in &mut self.index {
                     index.make_hashed(&self.nodes);
                 }
-            } else if self.ascending && self.nodes.len() >= self.cap {
-                // Full, fed in order: the deepest node that covered the
-                // last address is the deepest covering this one too, if it
-                // covers it at all (a deeper one would have covered the
-                // last address as well, and none can be made).
-                if n == NONE {
-                    self.last = Some((addr, NONE));
-                    return None;
-                }
-                let node = &self.nodes[n as usize];
-                if addr & self.masks[usize::from(node.level)] == node.prefix() {
-                    self.last = Some((addr, n));
-                    return Some(n);
+            } else if self.ascending {
+                // Fed in order, when no node can be made below the one that
+                // held the last address: that node is the deepest covering
+                // this one too, if it covers it at all (a deeper one would
+                // have covered the last address as well).
+                let below = if n == NONE {
+                    0
+                } else {
+                    usize::from(self.nodes[n as usize].level) + 1
+                };
+                if below < self.levels.len() && !self.can_make(below) {
+                    if n == NONE {
+                        self.last = Some((addr, NONE));
+                        return None;
+                    }
+                    let node = &self.nodes[n as usize];
+                    if addr & self.masks[below - 1] == node.prefix() {
+                        self.last = Some((addr, n));
+                        return Some(n);
+                    }
                 }
             }
         }
@@ -465,9 +486,10 @@ impl TreeBuilder {
             }
         }
         for l in start..=host {
-            if self.nodes.len() >= self.cap {
+            if !self.can_make(l) {
                 break;
             }
+            self.made[l] += 1;
             let prefix = addr & self.masks[l];
             let id = self.nodes.len() as u32;
             let next_sibling = if parent == NONE {
@@ -548,6 +570,69 @@ impl TreeBuilder {
             n.counts += delta;
             node = n.parent;
         }
+    }
+
+    /// True when a node can be made at level `l`.
+    #[inline]
+    fn can_make(&self, l: usize) -> bool {
+        self.nodes.len() < self.cap && self.made[l] < self.limits[l]
+    }
+
+    /// Shares the node cap out between the levels before a feed of `keys`
+    /// in ascending order: coarsest level first, each up to its number of
+    /// distinct prefixes among the keys. When the cap cannot hold them all,
+    /// the finest detail goes first: every key still finds its coarse
+    /// prefixes (which decide the verdicts), and only the nodes of the
+    /// finest levels the cap has no room for are not made, for the highest
+    /// addresses (their entries count in the covering node's overflow).
+    /// Without a plan, nodes are made in the order their keys come.
+    pub(crate) fn plan_sorted(&mut self, sources: usize, keys: impl Iterator<Item = u128>) {
+        let levels = self.levels.len();
+        let mut distinct = vec![0usize; levels];
+        distinct[levels - 1] = sources;
+        if levels > 1 {
+            // Distinct prefixes at the finest level above the addresses,
+            // and at which coarser level each new one starts to differ.
+            let finest = levels - 2;
+            let mut prev: Option<u128> = None;
+            for k in keys {
+                let p = k & self.masks[finest];
+                let first = match prev {
+                    Some(q) if q == p => continue,
+                    Some(q) => (0..=finest)
+                        .find(|&l| q & self.masks[l] != p & self.masks[l])
+                        .unwrap_or(finest),
+                    None => 0,
+                };
+                for d in &mut distinct[first..=finest] {
+                    *d += 1;
+                }
+                prev = Some(p);
+            }
+        }
+        let mut room = self.cap.saturating_sub(self.nodes.len());
+        for (limit, &d) in self.limits.iter_mut().zip(&distinct) {
+            *limit = d.min(room);
+            room -= *limit;
+        }
+    }
+
+    /// True when a feed in ascending order from `first` to `last` with
+    /// `sources` distinct addresses surely fits under the cap, so that it
+    /// needs no [`TreeBuilder::plan_sorted`]: at each level, the prefixes
+    /// are at most the sources and at most the prefixes between `first`
+    /// and `last`.
+    pub(crate) fn fits_sorted(&self, sources: usize, first: u128, last: u128) -> bool {
+        let common = (first ^ last).leading_zeros() - (128 - u32::from(self.width));
+        let most: usize = self
+            .levels
+            .iter()
+            .map(|&len| {
+                let free = u32::from(len).saturating_sub(common);
+                1usize.checked_shl(free).unwrap_or(usize::MAX).min(sources)
+            })
+            .fold(0, usize::saturating_add);
+        most <= self.cap.saturating_sub(self.nodes.len())
     }
 
     /// Makes room for `sources` more full-address nodes (within the cap).

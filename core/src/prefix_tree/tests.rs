@@ -154,6 +154,57 @@ proptest! {
     }
 }
 
+proptest! {
+    /// A sorted feed with a plan spends the cap coarsest level first:
+    /// every level whose prefixes fit, with those above it, is complete;
+    /// counts stay exact as in any capped tree.
+    #[test]
+    fn planned_feed_keeps_coarse_levels_complete(
+        mut addrs in proptest::collection::vec((0u32..6, 0u32..8, 0u32..16), 1..300),
+        cap in 0usize..60,
+    ) {
+        addrs.sort_unstable();
+        let key = |&(x, y, z): &(u32, u32, u32)| (198u32 << 24) | (x << 16) | (y << 8) | z;
+        let keys: Vec<u128> = addrs.iter().map(|a| u128::from(key(a))).collect();
+        let mut distinct_keys = keys.clone();
+        distinct_keys.dedup();
+        let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], cap).unwrap();
+        b.plan_sorted(distinct_keys.len(), keys.iter().copied());
+        for run in keys.chunk_by(|a, b| a == b) {
+            let mut source = SourceCounts::default();
+            for _ in run {
+                source.add(false, false);
+                b.count_source_port(80);
+            }
+            b.add_source(run[0], source);
+        }
+        let t = b.build();
+        prop_assert!(t.len() <= cap);
+        let mut fitted = 0;
+        for len in [16u8, 24, 32] {
+            let mut prefixes: Vec<u32> = addrs.iter().map(|a| key(a) & (u32::MAX << (32 - len))).collect();
+            prefixes.dedup();
+            fitted += prefixes.len();
+            if fitted <= cap {
+                for p in prefixes {
+                    let net = IpNet::V4(Ipv4Net::new(Ipv4Addr::from(p), len).unwrap());
+                    prop_assert!(t.get(net).is_some(), "{} missing under cap {}", net, cap);
+                }
+            }
+        }
+        let mut counted = 0;
+        for id in t.nodes() {
+            let net = t.prefix(id);
+            let inside = addrs.iter().filter(|a| net.contains(&IpAddr::V4(Ipv4Addr::from(key(a))))).count();
+            prop_assert_eq!(t.counts(id).half_open, inside as u64);
+            if t.parent(id).is_none() {
+                counted += inside as u64;
+            }
+        }
+        prop_assert_eq!(t.dropped(), addrs.len() as u64 - counted);
+    }
+}
+
 #[test]
 fn cap_bounds_nodes_and_counts_what_it_cost() {
     let mut b = TreeBuilder::new(Family::V6, &[128, 64, 48, 32], 1000).unwrap();
