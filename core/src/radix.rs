@@ -178,7 +178,7 @@ where
     K: Key,
 {
     if records.len() <= SMALL {
-        records.sort_by_key(key);
+        insertion_sort(records, key);
         return distinct(records, key);
     }
     let k0 = key(&records[0]);
@@ -209,20 +209,36 @@ where
     let moved = &mut scratch[..records.len()];
     scatter(records, moved, &mut counts[at..at + buckets], digit);
     records.copy_from_slice(moved);
-    let mut distinct = 0;
+    // Big buckets are sorted on; the small ones (about two records each
+    // for random keys) are left for one insertion pass over the range,
+    // which moves no record past its bucket.
     let mut start = 0;
     for b in 0..buckets {
         let end = counts[at + b];
-        distinct += match end - start {
-            0 => 0,
-            1 => 1,
-            _ if width == hi - low => 1,
-            _ => sort_range(&mut records[start..end], scratch, counts, key),
-        };
+        if end - start > SMALL && width < hi - low {
+            sort_range(&mut records[start..end], scratch, counts, key);
+        }
         start = end;
     }
     counts.truncate(at);
-    distinct
+    if width < hi - low {
+        insertion_sort(records, key);
+    }
+    distinct(records, key)
+}
+
+/// Stable insertion sort: linear on records that are nearly in order.
+fn insertion_sort<T: Copy, K: Key>(records: &mut [T], key: impl Fn(&T) -> K) {
+    for i in 1..records.len() {
+        let r = records[i];
+        let k = key(&r);
+        let mut j = i;
+        while j > 0 && key(&records[j - 1]) > k {
+            records[j] = records[j - 1];
+            j -= 1;
+        }
+        records[j] = r;
+    }
 }
 
 /// Distinct keys of sorted records.
@@ -300,3 +316,4 @@ mod tests {
         assert_eq!(sorted(&same, key), (same.clone(), 1));
     }
 }
+
