@@ -316,4 +316,3 @@ mod tests {
         assert_eq!(sorted(&same, key), (same.clone(), 1));
     }
 }
-

@@ -313,6 +313,10 @@ pub struct TreeBuilder {
     slots: PortSlots,
     source_ports: SlotCounts,
     pending_ports: Vec<(u32, SlotCounts)>,
+    /// Sources counted above their address in one node, not yet added up
+    /// the tree, and their ports.
+    batch: Option<(u32, NodeCounts)>,
+    batch_ports: SlotCounts,
     /// The full-address node made last.
     last_host: Option<(u128, u32)>,
     /// True while every address was fed in ascending order: then each
@@ -330,6 +334,41 @@ fn prefix_mask(len: u8, width: u8) -> u128 {
         0
     } else {
         !((1u128 << host_bits) - 1)
+    }
+}
+
+/// Adds `delta` to node `n` and its ancestors, and `ports` to their port
+/// tallies: a full address's directly, the others' through the counts
+/// pending per level for the node fed last there (a node's ports are then
+/// added once per run of sources, not once per source).
+fn add_chain(
+    nodes: &mut [Node],
+    pending_ports: &mut [(u32, SlotCounts)],
+    slots: &PortSlots,
+    n: u32,
+    delta: NodeCounts,
+    ports: &SlotCounts,
+) {
+    let host = pending_ports.len() - 1;
+    let mut at = n;
+    while at != NONE {
+        let node = &mut nodes[at as usize];
+        node.counts += delta;
+        let (level, parent) = (usize::from(node.level), node.parent);
+        if level == host {
+            ports.add_to(slots, &mut node.ports);
+        } else {
+            let (fed, pending) = &mut pending_ports[level];
+            if *fed != at {
+                if *fed != NONE {
+                    pending.add_to(slots, &mut nodes[*fed as usize].ports);
+                    pending.clear();
+                }
+                *fed = at;
+            }
+            pending.add_counts(ports);
+        }
+        at = parent;
     }
 }
 
@@ -402,6 +441,8 @@ impl TreeBuilder {
             slots: PortSlots::new(),
             source_ports: SlotCounts::default(),
             pending_ports: vec![(NONE, SlotCounts::default()); levels_len],
+            batch: None,
+            batch_ports: SlotCounts::default(),
             last_host: None,
             ascending: true,
         })
@@ -672,31 +713,50 @@ impl TreeBuilder {
             overflow: if overflow { half_open } else { 0 },
             ..NodeCounts::default()
         };
-        let mut at = n;
-        while at != NONE {
-            let node = &mut self.nodes[at as usize];
-            node.counts += delta;
-            let (level, parent) = (usize::from(node.level), node.parent);
-            if level == host {
-                self.source_ports.add_to(&self.slots, &mut node.ports);
-            } else {
-                let (fed, pending) = &mut self.pending_ports[level];
-                if *fed != at {
-                    if *fed != NONE {
-                        pending.add_to(&self.slots, &mut self.nodes[*fed as usize].ports);
-                        pending.clear();
-                    }
-                    *fed = at;
+        if usize::from(self.nodes[n as usize].level) == host {
+            self.flush_batch();
+            add_chain(
+                &mut self.nodes,
+                &mut self.pending_ports,
+                &self.slots,
+                n,
+                delta,
+                &self.source_ports,
+            );
+        } else {
+            // Counted above its address (the cap): consecutive sources in
+            // the same node are added up the tree together.
+            match &mut self.batch {
+                Some((b, sum)) if *b == n => *sum += delta,
+                _ => {
+                    self.flush_batch();
+                    self.batch = Some((n, delta));
                 }
-                pending.add_counts(&self.source_ports);
             }
-            at = parent;
+            self.batch_ports.add_counts(&self.source_ports);
         }
         self.source_ports.clear();
     }
 
-    /// Adds the ports still pending per level to their nodes.
+    /// Adds the batched sources to their node and its ancestors.
+    fn flush_batch(&mut self) {
+        if let Some((n, sum)) = self.batch.take() {
+            add_chain(
+                &mut self.nodes,
+                &mut self.pending_ports,
+                &self.slots,
+                n,
+                sum,
+                &self.batch_ports,
+            );
+            self.batch_ports.clear();
+        }
+    }
+
+    /// Adds the batched sources and the ports still pending per level to
+    /// their nodes.
     fn add_pending_ports(&mut self) {
+        self.flush_batch();
         for (fed, pending) in &mut self.pending_ports {
             if *fed != NONE {
                 pending.add_to(&self.slots, &mut self.nodes[*fed as usize].ports);
