@@ -94,7 +94,9 @@ pub struct SourceCount {
 pub struct Sources {
     /// Distinct source addresses counted (both families).
     pub distinct: u64,
-    /// The busiest sources, most entries first ([`Config::top_sources`]).
+    /// The busiest sources, most entries first ([`Config::top_sources`]),
+    /// among those the node cap gave a node of their own (a spray of more
+    /// sources than the cap holds may leave none).
     pub top: Vec<SourceCount>,
 }
 
@@ -115,7 +117,7 @@ pub struct TreeStats {
     /// The node cap per family.
     pub node_cap: u64,
     /// Entries counted at a coarser prefix than their address because of
-    /// the cap (not counted as distinct sources).
+    /// the cap (their sources still count in `sources`).
     pub overflow: u64,
     /// Entries counted in no prefix because of the cap.
     pub dropped: u64,
@@ -949,12 +951,14 @@ mod tests {
         let server = SocketAddr::from((Ipv4Addr::new(198, 18, 0, 1), 80));
         let mut t = Table::new();
         let mut rng = Lcg(11);
+        let mut distinct = std::collections::HashSet::new();
         for net in [18u8, 19] {
             for _ in 0..2000 {
                 let remote = SocketAddr::from((
                     Ipv4Addr::new(198, net, (rng.next() % 256) as u8, (rng.next() % 256) as u8),
                     33000,
                 ));
+                distinct.insert(remote.ip());
                 t.add(server, remote, TcpState::SynRecv, 0);
             }
         }
@@ -963,10 +967,14 @@ mod tests {
         assert_eq!(r.tree.dropped, 0);
         assert!(r.tree.nodes <= 100);
         assert!(r.tree.overflow > 0);
+        // Sources without a node of their own still count.
+        assert_eq!(r.sources.distinct, distinct.len() as u64);
         for net in ["198.18.0.0/16", "198.19.0.0/16"] {
             let p = find(&r, net).unwrap_or_else(|| panic!("{net}: {}", r.to_json_pretty()));
             assert_eq!(p.verdict, Verdict::Watch, "{}", p.reason);
             assert_eq!(p.total_half_open, 2000);
+            let inside = distinct.iter().filter(|a| p.prefix.contains(*a)).count();
+            assert_eq!(p.sources, inside as u64);
         }
     }
 

@@ -120,14 +120,17 @@ pub enum LevelError {
 pub struct Counts {
     /// Half-open entries from the prefix.
     pub half_open: u64,
-    /// Distinct source addresses among them (those counted at the full
-    /// address; see [`Counts::overflow`]).
+    /// Distinct source addresses among them. A report's tree counts every
+    /// one (it is fed each source once, in order); entries inserted one by
+    /// one ([`TreeBuilder::insert`]) count as sources only where they got a
+    /// full-address node (see [`Counts::overflow`]).
     pub sources: u64,
     /// Entries whose remote port is below 1024.
     pub well_known_port: u64,
     /// Entries whose SYN-ACK was retransmitted at least once.
     pub retransmitted: u64,
-    /// Sources whose successor address (`a + 1`) is a source too.
+    /// Sources whose successor address (`a + 1`) is a source too (counted
+    /// where the lower one is; the same proviso as `sources`).
     pub adjacent_sources: u64,
     /// ESTABLISHED connections from the prefix (counted only where a
     /// half-open node exists: other prefixes are never reported).
@@ -317,8 +320,10 @@ pub struct TreeBuilder {
     /// the tree, and their ports.
     batch: Option<(u32, NodeCounts)>,
     batch_ports: SlotCounts,
-    /// The full-address node made last.
-    last_host: Option<(u128, u32)>,
+    /// The source counted last and the node it was counted at.
+    last_source: Option<(u128, u32)>,
+    /// Set by `place` when it made a full-address node.
+    new_host: bool,
     /// True while every address was fed in ascending order: then each
     /// level's nodes are made in prefix order, a prefix's node can only be
     /// the last one made at its level (`cache`), and the indexes stay
@@ -443,7 +448,8 @@ impl TreeBuilder {
             pending_ports: vec![(NONE, SlotCounts::default()); levels_len],
             batch: None,
             batch_ports: SlotCounts::default(),
-            last_host: None,
+            last_source: None,
+            new_host: false,
             ascending: true,
         })
     }
@@ -470,9 +476,11 @@ impl TreeBuilder {
 
     /// The node for `addr`: its full-address node, created with its
     /// missing ancestors while the cap allows, else the deepest existing
-    /// covering node. `None` when no node covers it.
+    /// covering node. `None` when no node covers it. Sets `new_host` when
+    /// it made the full-address node.
     #[inline]
     fn place(&mut self, addr: u128) -> Option<u32> {
+        self.new_host = false;
         if let Some((a, n)) = self.last {
             if a == addr {
                 return (n != NONE).then_some(n);
@@ -552,9 +560,7 @@ impl TreeBuilder {
             self.cache[l] = (prefix, id);
             self.index[l].push(prefix, id);
             parent = id;
-            if l == host {
-                self.new_source(addr, id);
-            }
+            self.new_host = l == host;
         }
         self.last = Some((addr, parent));
         (parent != NONE).then_some(parent)
@@ -566,10 +572,10 @@ impl TreeBuilder {
     fn new_source(&mut self, addr: u128, id: u32) {
         let host = self.levels.len() - 1;
         let (below, above) = if self.ascending {
-            // Every address made so far is smaller: only `addr - 1` can be
-            // a neighbour, and it would be the last one made.
+            // Every source counted so far is smaller: only `addr - 1` can
+            // be a neighbour, and it would be the last one.
             let below = self
-                .last_host
+                .last_source
                 .and_then(|(k, n)| (k + 1 == addr).then_some(n));
             (below, None)
         } else {
@@ -579,7 +585,7 @@ impl TreeBuilder {
             let above = addr.checked_add(1).and_then(|a| index.get(a, nodes));
             (below, above)
         };
-        self.last_host = Some((addr, id));
+        self.last_source = Some((addr, id));
         let source = NodeCounts {
             sources: 1,
             adjacent_sources: u32::from(above.is_some()),
@@ -693,7 +699,10 @@ impl TreeBuilder {
 
     /// Counts the aggregated half-open entries of one source, whose local
     /// ports were given to [`TreeBuilder::count_source_port`] since the last
-    /// call. Sources are best fed in address order, each once.
+    /// call. Fed in ascending address order, one call per source, every
+    /// source counts in `sources` (and its adjacency) wherever it lands,
+    /// with a node of its own or above its address; out of order, only
+    /// where it got a full-address node, as with `insert`.
     pub(crate) fn add_source(&mut self, key: u128, source: SourceCounts) {
         let admitted = self.admit(source.half_open);
         let Some(n) = admitted.then(|| self.place(key)).flatten() else {
@@ -706,13 +715,34 @@ impl TreeBuilder {
         let overflow = usize::from(self.nodes[n as usize].level) != host;
         // Admitted: every count of the source fits in 32 bits.
         let half_open = source.half_open as u32;
-        let delta = NodeCounts {
+        let mut delta = NodeCounts {
             half_open,
             well_known_port: source.well_known_port as u32,
             retransmitted: source.retransmitted as u32,
             overflow: if overflow { half_open } else { 0 },
             ..NodeCounts::default()
         };
+        if self.last_source.map_or(true, |(k, _)| key > k) {
+            // In order, one call per source: a source and its adjacency
+            // count wherever it is counted, with a node of its own or not.
+            delta.sources = 1;
+            if let Some((k, below)) = self.last_source {
+                if k + 1 == key {
+                    let adjacent = NodeCounts {
+                        adjacent_sources: 1,
+                        ..NodeCounts::default()
+                    };
+                    if below == n {
+                        delta += adjacent;
+                    } else {
+                        self.add_up(below, adjacent);
+                    }
+                }
+            }
+            self.last_source = Some((key, n));
+        } else if self.new_host {
+            self.new_source(key, n);
+        }
         if usize::from(self.nodes[n as usize].level) == host {
             self.flush_batch();
             add_chain(
@@ -802,6 +832,9 @@ impl TreeBuilder {
             return;
         };
         self.counted += 1;
+        if self.new_host {
+            self.new_source(key, n);
+        }
         let host = self.levels.len() - 1;
         let delta = NodeCounts {
             half_open: 1,

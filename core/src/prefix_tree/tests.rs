@@ -195,8 +195,18 @@ proptest! {
         let mut counted = 0;
         for id in t.nodes() {
             let net = t.prefix(id);
-            let inside = addrs.iter().filter(|a| net.contains(&IpAddr::V4(Ipv4Addr::from(key(a))))).count();
-            prop_assert_eq!(t.counts(id).half_open, inside as u64);
+            let inside: Vec<u32> = addrs.iter().map(key).filter(|&a| net.contains(&IpAddr::V4(Ipv4Addr::from(a)))).collect();
+            let c = t.counts(id);
+            prop_assert_eq!(c.half_open, inside.len() as u64);
+            // A sorted feed counts every source and its adjacency, with a
+            // node of its own or not.
+            let sources: HashSet<u32> = inside.iter().copied().collect();
+            prop_assert_eq!(c.sources, sources.len() as u64);
+            let adjacent = sources.iter().filter(|&&a| distinct_keys.contains(&u128::from(a + 1))).count();
+            // Counted where the lower address is, also when its successor
+            // is in the next prefix.
+            prop_assert_eq!(c.adjacent_sources, adjacent as u64);
+            let inside = inside.len();
             if t.parent(id).is_none() {
                 counted += inside as u64;
             }
