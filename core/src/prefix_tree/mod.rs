@@ -262,7 +262,10 @@ pub struct Sample {
 }
 
 /// Collects entries of one family into a capped tree; [`TreeBuilder::build`]
-/// rolls the counts up.
+/// finishes it.
+///
+/// A tree counts at most `u32::MAX` entries (so that every count of a node
+/// fits in 32 bits); any beyond are counted in [`PrefixTree::dropped`].
 ///
 /// # Examples
 ///
