@@ -978,6 +978,38 @@ mod tests {
         }
     }
 
+    /// An IPv6 flood of more distinct /128s than the node cap holds, over
+    /// 16 /64s in 16 /48s: every /64 is blocked, none dropped.
+    #[test]
+    fn a_full_tree_still_blocks_every_heavy_ipv6_prefix() {
+        let server = SocketAddr::from(("2001:db8:ffff::1".parse::<Ipv6Addr>().unwrap(), 443));
+        let mut t = Table::new();
+        let mut rng = Lcg(5);
+        for _ in 0..4000 {
+            let net = rng.next() % 16;
+            let a =
+                (0x2001_0db8_0000_0007u128 | u128::from(net) << 16) << 64 | u128::from(rng.next());
+            t.add(
+                server,
+                SocketAddr::from((Ipv6Addr::from(a), 40000)),
+                TcpState::SynRecv,
+                1,
+            );
+        }
+        let r = t.report(&Config::default().with_node_cap(200));
+        assert_eq!(r.tree.dropped, 0);
+        assert!(r.tree.nodes <= 200);
+        let blocked: Vec<String> = r.blocks().map(|p| p.prefix.to_string()).collect();
+        assert_eq!(blocked.len(), 16, "{blocked:?}");
+        for net in 0..16u128 {
+            let p: IpNet = format!("2001:db8:{net:x}:7::/64").parse().unwrap();
+            assert!(
+                r.blocks().any(|b| b.prefix == p),
+                "{p} not blocked: {blocked:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_bad_config_is_an_error() {
         let bad = Config::default().with_levels_v4(&[40]);
