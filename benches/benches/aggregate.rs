@@ -21,31 +21,36 @@ use prefix_trie::PrefixMap;
 
 const ROWS: usize = 1_000_000;
 
-/// The cost of the tree made visible: one pass counting half-open entries
-/// per IPv4 /24 in a std `HashMap`, nothing else.
-fn hashmap_24(entries: &[TcpEntry<'_>]) -> usize {
-    let mut per24: HashMap<u32, u64> = HashMap::new();
+/// One pass counting half-open entries per prefix in a std `HashMap`,
+/// nothing else: `prefix` gives a source's prefix, `None` for the other
+/// family.
+fn hashmap_pass(entries: &[TcpEntry<'_>], prefix: impl Fn(IpAddr) -> Option<u64>) -> usize {
+    let mut per: HashMap<u64, u64> = HashMap::new();
     for e in entries {
         if e.state == TcpState::SynRecv {
-            if let IpAddr::V4(a) = e.remote.ip() {
-                *per24.entry(u32::from(a) >> 8).or_default() += 1;
+            if let Some(p) = prefix(e.remote.ip()) {
+                *per.entry(p).or_default() += 1;
             }
         }
     }
-    per24.len()
+    per.len()
+}
+
+/// The cost of the tree made visible: one pass counting half-open entries
+/// per IPv4 /24.
+fn hashmap_24(entries: &[TcpEntry<'_>]) -> usize {
+    hashmap_pass(entries, |ip| match ip {
+        IpAddr::V4(a) => Some(u64::from(u32::from(a) >> 8)),
+        IpAddr::V6(_) => None,
+    })
 }
 
 /// The same for IPv6 /64s.
 fn hashmap_64(entries: &[TcpEntry<'_>]) -> usize {
-    let mut per64: HashMap<u64, u64> = HashMap::new();
-    for e in entries {
-        if e.state == TcpState::SynRecv {
-            if let IpAddr::V6(a) = e.remote.ip() {
-                *per64.entry((u128::from(a) >> 64) as u64).or_default() += 1;
-            }
-        }
-    }
-    per64.len()
+    hashmap_pass(entries, |ip| match ip {
+        IpAddr::V6(a) => Some((u128::from(a) >> 64) as u64),
+        IpAddr::V4(_) => None,
+    })
 }
 
 /// The floor of any pass over the parsed rows: reading the two fields a

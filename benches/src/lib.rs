@@ -153,44 +153,27 @@ pub fn flood_table(rows: usize) -> String {
     text
 }
 
-/// `rows` half-open entries from random IPv6 /128s in 2001:db8::/32 (an
-/// adversarial spray: every source new, no prefix below the /32 shared).
-pub fn ipv6_spray_entries(rows: usize) -> Vec<TcpEntry<'static>> {
-    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
-    let local = SocketAddr::from((Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1), 443));
-    (0..rows)
-        .map(|_| {
-            let a = (0x2001_0db8u128 << 96)
-                | (u128::from(rng.next()) << 32)
-                | u128::from(rng.next() as u32);
-            flood_entry(
-                local,
-                SocketAddr::from((Ipv6Addr::from(a), 40000)),
-                TcpState::SynRecv,
-                1,
-            )
-        })
-        .collect()
-}
-
-/// `rows` half-open entries as an IPv6 flood leaves them: random /128s (every
-/// entry its own source) in 16 heavy /64s of 2001:db8::/32, three listening
-/// ports.
-pub fn ipv6_flood_entries(rows: usize) -> Vec<TcpEntry<'static>> {
-    let mut rng = XorShift(0x5851_F42D_4C95_7F2D);
+/// `rows` half-open entries from `source(i, random)` (address and source
+/// port) towards 198.18.255.1 or 2001:db8:ffff::1, ports 22, 80 and 443 in
+/// turn, retransmitted 0 to 2 times.
+fn entries_from(
+    rows: usize,
+    seed: u64,
+    source: impl Fn(u64, &mut XorShift) -> (IpAddr, u16),
+) -> Vec<TcpEntry<'static>> {
+    let mut rng = XorShift(seed);
     let ports = [22u16, 80, 443];
     (0..rows)
         .map(|i| {
             let r = rng.next();
-            let net = (0x2001_0db8_0000_0000u128 | u128::from(r % 16) << 16 | 0x7) << 64;
-            let a = net | u128::from(rng.next());
-            let local = SocketAddr::from((
-                Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1),
-                ports[i % 3],
-            ));
+            let (remote, port) = source(r, &mut rng);
+            let local: IpAddr = match remote {
+                IpAddr::V4(_) => Ipv4Addr::new(198, 18, 255, 1).into(),
+                IpAddr::V6(_) => Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1).into(),
+            };
             flood_entry(
-                local,
-                SocketAddr::from((Ipv6Addr::from(a), 1024 + (r >> 20) as u16 % 60000)),
+                SocketAddr::new(local, ports[i % 3]),
+                SocketAddr::new(remote, port),
                 TcpState::SynRecv,
                 (r >> 40) as u32 % 3,
             )
@@ -198,22 +181,30 @@ pub fn ipv6_flood_entries(rows: usize) -> Vec<TcpEntry<'static>> {
         .collect()
 }
 
+/// `rows` half-open entries from random IPv6 /128s in 2001:db8::/32 (an
+/// adversarial spray: every source new, no prefix below the /32 shared).
+pub fn ipv6_spray_entries(rows: usize) -> Vec<TcpEntry<'static>> {
+    entries_from(rows, 0x2545_F491_4F6C_DD1D, |r, rng| {
+        let a = (0x2001_0db8u128 << 96) | (u128::from(r) << 32) | u128::from(rng.next() as u32);
+        (Ipv6Addr::from(a).into(), 40000)
+    })
+}
+
+/// `rows` half-open entries as an IPv6 flood leaves them: random /128s (every
+/// entry its own source) in 16 heavy /64s of 2001:db8::/32.
+pub fn ipv6_flood_entries(rows: usize) -> Vec<TcpEntry<'static>> {
+    entries_from(rows, 0x5851_F42D_4C95_7F2D, |r, rng| {
+        let net = (0x2001_0db8_0000_0000u128 | u128::from(r % 16) << 16 | 0x7) << 64;
+        let a = net | u128::from(rng.next());
+        (Ipv6Addr::from(a).into(), 1024 + (r >> 20) as u16 % 60000)
+    })
+}
+
 /// `rows` half-open entries from random IPv4 sources anywhere in the
 /// address space (nearly every entry its own source, no prefix standing
-/// out), three listening ports.
+/// out).
 pub fn ipv4_spray_entries(rows: usize) -> Vec<TcpEntry<'static>> {
-    let mut rng = XorShift(0x1405_7B7E_F767_814F);
-    let ports = [22u16, 80, 443];
-    (0..rows)
-        .map(|i| {
-            let r = rng.next();
-            let local = SocketAddr::from((Ipv4Addr::new(198, 18, 255, 1), ports[i % 3]));
-            flood_entry(
-                local,
-                SocketAddr::from((Ipv4Addr::from((r >> 16) as u32), 40000)),
-                TcpState::SynRecv,
-                1,
-            )
-        })
-        .collect()
+    entries_from(rows, 0x1405_7B7E_F767_814F, |r, _| {
+        (Ipv4Addr::from((r >> 16) as u32).into(), 40000)
+    })
 }
