@@ -1755,8 +1755,10 @@ ho_result ho_config_clear_allowlist(struct ho_config *config);
 ho_result ho_config_set_rules(struct ho_config *config, bool protect_established, bool block_thin);
 
 /**
- * Sets the most prefix tree nodes a report builds (memory bound; entries
- * past it are counted as dropped) and how many top sources it lists.
+ * Sets the most prefix tree nodes a report builds per family (a memory
+ * bound: an entry without a node of its own counts in its deepest covering
+ * prefix, or as dropped when it has none; the report's `tree` says how
+ * many) and how many top sources it lists.
  *
  * Threads: not while another thread uses `config`.
  */

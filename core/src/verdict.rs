@@ -167,8 +167,11 @@ pub struct Config {
     pub protect_established: bool,
     /// Block thin prefixes too (see the module docs). Default false.
     pub block_thin: bool,
-    /// Most nodes per family's prefix tree. Default 262,144: about 40 MiB
-    /// per family at worst (some 160 bytes per node with its index entry).
+    /// Most nodes per family's prefix tree. Default 262,144: about 23 MiB
+    /// per family at most for a report's tree (88 bytes a node, 4 for its
+    /// index entry), 31 MiB for a tree built by inserting entries out of
+    /// order (a hash index). See [`crate::prefix_tree`] for what the cap
+    /// keeps.
     pub node_cap: usize,
     /// Thresholds of the sign rules.
     pub signs: SignRules,

@@ -366,8 +366,10 @@ pub extern "C" fn ho_config_set_rules(
     }
 }
 
-/// Sets the most prefix tree nodes a report builds (memory bound; entries
-/// past it are counted as dropped) and how many top sources it lists.
+/// Sets the most prefix tree nodes a report builds per family (a memory
+/// bound: an entry without a node of its own counts in its deepest covering
+/// prefix, or as dropped when it has none; the report's `tree` says how
+/// many) and how many top sources it lists.
 ///
 /// Threads: not while another thread uses `config`.
 #[no_mangle]
