@@ -202,15 +202,19 @@ class CounterSampler:
     ``snmp6``, ``dev``) of a network namespace and turns them into rates.
 
     ``pid`` picks the namespace of that process (default: this one's);
-    ``net_dir`` reads a directory of captured files instead (as
-    ``/proc/net`` would be). ``history`` is how many samples are kept for
-    the baselines spike alerts compare against. Reading releases the GIL.
+    ``netns`` a namespace by name (as ``ip netns add`` made it) or namespace
+    file, entered on a helper thread for every read (needs
+    ``CAP_SYS_ADMIN``); ``net_dir`` reads a directory of captured files
+    instead (as ``/proc/net`` would be). ``history`` is how many samples are
+    kept for the baselines spike alerts compare against. Reading releases
+    the GIL.
     """
 
     def __new__(
         cls,
         pid: Optional[int] = None,
         *,
+        netns: Union[str, "os.PathLike[str]", None] = None,
         net_dir: Union[str, "os.PathLike[str]", None] = None,
         history: int = 60,
     ) -> "CounterSampler": ...

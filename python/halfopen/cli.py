@@ -83,8 +83,14 @@ def positive_int(text: str) -> int:
 
 
 def add_source_options(p: argparse.ArgumentParser) -> None:
-    """``--pid`` and ``--source``: whose live tables, read how."""
-    p.add_argument("--pid", type=positive_int, help="read the network namespace of this process")
+    """``--pid``, ``--netns`` and ``--source``: whose live tables, read how."""
+    whose = p.add_mutually_exclusive_group()
+    whose.add_argument("--pid", type=positive_int, help="read the network namespace of this process")
+    whose.add_argument(
+        "--netns",
+        metavar="NAME",
+        help="read this network namespace: a name made by 'ip netns add', or a namespace file",
+    )
     p.add_argument(
         "--source",
         choices=("auto", "netlink", "proc"),
@@ -185,11 +191,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     """``halfopen scan``."""
     config = config_from(args)
     if args.tcp or args.tcp6:
-        if args.pid is not None:
-            fail("give --tcp/--tcp6 or --pid, not both")
+        if args.pid is not None or args.netns is not None:
+            fail("give --tcp/--tcp6 or --pid/--netns, not both")
         report = halfopen.Report.from_files(args.tcp, args.tcp6, config=config)
     else:
-        report = halfopen.Report.live(args.pid, source=args.source, config=config)
+        report = halfopen.Report.live(args.pid, netns=args.netns, source=args.source, config=config)
     if args.json:
         print(report.to_json())
     else:

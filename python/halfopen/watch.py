@@ -59,7 +59,7 @@ class Watch:
                 f"cannot write {self.args.state}: permission denied (run as root, or give --state FILE)"
             ) from None
         try:
-            self.sampler = halfopen.CounterSampler(self.args.pid)
+            self.sampler = halfopen.CounterSampler(self.args.pid, netns=self.args.netns)
         except (halfopen.Error, OSError) as e:
             self.notes.append(f"no kernel counters: {e}")
         previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -122,7 +122,9 @@ class Watch:
         blocks = self.blocks
         assert blocks is not None
         now = halfopen.monotonic_ms()
-        report = halfopen.Report.live(self.args.pid, source=self.args.source, config=self.config)
+        report = halfopen.Report.live(
+            self.args.pid, netns=self.args.netns, source=self.args.source, config=self.config
+        )
         if self.sampler is not None:
             try:
                 self.sampler.sample()

@@ -21,6 +21,14 @@ pub fn from_json<'py>(py: Python<'py>, json: &str) -> PyResult<Bound<'py, PyAny>
     LOADS.import(py, "json", "loads")?.call1((json,))
 }
 
+/// A namespace given by name (`ip netns add`) or by its file.
+fn namespace_file(netns: PathBuf) -> PathBuf {
+    match netns.to_str() {
+        Some(name) if !name.contains('/') => halfopen::netns::named(name),
+        _ => netns,
+    }
+}
+
 /// Serializes a core value to JSON; core's report types always serialize.
 pub fn to_json<T: serde::Serialize>(value: &T) -> PyResult<String> {
     serde_json::to_string(value).map_err(|e| PyValueError::new_err(e.to_string()))
@@ -30,9 +38,12 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> PyResult<String> {
 /// ``snmp6``, ``dev``) of a network namespace and turns them into rates.
 ///
 /// ``pid`` picks the namespace of that process (default: this one's);
-/// ``net_dir`` reads a directory of captured files instead (as
-/// ``/proc/net`` would be). ``history`` is how many samples are kept for
-/// the baselines spike alerts compare against. Reading releases the GIL.
+/// ``netns`` a namespace by name (as ``ip netns add`` made it) or namespace
+/// file, entered on a helper thread for every read (needs
+/// ``CAP_SYS_ADMIN``); ``net_dir`` reads a directory of captured files
+/// instead (as ``/proc/net`` would be). ``history`` is how many samples are
+/// kept for the baselines spike alerts compare against. Reading releases
+/// the GIL.
 #[pyclass(name = "CounterSampler", module = "halfopen")]
 pub struct PyCounterSampler {
     pub inner: Sampler,
@@ -41,24 +52,30 @@ pub struct PyCounterSampler {
 #[pymethods]
 impl PyCounterSampler {
     #[new]
-    #[pyo3(signature = (pid = None, *, net_dir = None, history = 60))]
-    fn new(pid: Option<u32>, net_dir: Option<PathBuf>, history: usize) -> PyResult<Self> {
-        let ns = match (pid, net_dir) {
-            (None, None) => NetNs::Current,
-            (Some(pid), None) => NetNs::Pid(pid),
-            (None, Some(dir)) => NetNs::Dir(dir),
-            (Some(_), Some(_)) => {
-                return Err(PyValueError::new_err("give pid or net_dir, not both"))
-            }
-        };
+    #[pyo3(signature = (pid = None, *, netns = None, net_dir = None, history = 60))]
+    fn new(
+        pid: Option<u32>,
+        netns: Option<PathBuf>,
+        net_dir: Option<PathBuf>,
+        history: usize,
+    ) -> PyResult<Self> {
         if history < 2 {
             return Err(PyValueError::new_err(format!(
                 "history must keep at least 2 samples, not {history}"
             )));
         }
-        Ok(PyCounterSampler {
-            inner: Sampler::new(ns, history),
-        })
+        let inner = match (pid, netns, net_dir) {
+            (None, None, None) => Sampler::new(NetNs::Current, history),
+            (Some(pid), None, None) => Sampler::new(NetNs::Pid(pid), history),
+            (None, Some(file), None) => Sampler::in_namespace(namespace_file(file), history),
+            (None, None, Some(dir)) => Sampler::new(NetNs::Dir(dir), history),
+            _ => {
+                return Err(PyValueError::new_err(
+                    "give one of pid, netns and net_dir, not more",
+                ))
+            }
+        };
+        Ok(PyCounterSampler { inner })
     }
 
     /// Reads one sample; returns the rates per second since the previous

@@ -253,7 +253,8 @@ impl From<PyHoError> for PyErr {
                 counter_parse_error(py, &source, &path)
             }
             CoreError::Counter(CoreCounterError::Table(e)) => read_error(py, e),
-            CoreError::Counter(CoreCounterError::Netns { source, .. }) => netns_error(py, &source),
+            CoreError::Counter(CoreCounterError::Netns { source, .. })
+            | CoreError::Counter(CoreCounterError::Namespace(source)) => netns_error(py, &source),
             CoreError::Counter(e @ CoreCounterError::BadSetting { .. })
             | CoreError::Counter(e @ CoreCounterError::Rate(_)) => {
                 CounterError::new_err(e.to_string())

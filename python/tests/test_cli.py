@@ -97,6 +97,10 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     user_error(run("scan", "--levels-v4", "40", cwd=tmp_path), "/40")
     user_error(run("scan", "--pid", "2147483646", cwd=tmp_path), "2147483646")
     user_error(run("scan", "--tcp", str(bad), "--pid", "1", cwd=tmp_path), "not both")
+    user_error(run("scan", "--tcp", str(bad), "--netns", "x", cwd=tmp_path), "not both")
+    user_error(run("scan", "--netns", str(tmp_path / "no-such-ns"), cwd=tmp_path), "no-such-ns")
+    both = run("scan", "--pid", "1", "--netns", "x", cwd=tmp_path)
+    assert both.returncode == 2 and "not allowed with" in both.stderr
     usage = run("watch", "--ttl", "soon", cwd=tmp_path)
     assert usage.returncode == 2 and "not a duration" in usage.stderr
 

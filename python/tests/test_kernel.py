@@ -337,3 +337,40 @@ def test_the_aggregation_scenario_gets_the_rust_tests_verdicts(lab_without_cooki
     # The same blocks read through netlink, as in the Rust test.
     again = halfopen.Report.live(netns=lab.server.name, source="netlink")
     assert {str(p.prefix) for p in again.blocks()} == {str(p.prefix) for p in report.blocks()}
+
+
+def test_scan_and_watch_read_a_namespace_by_name(lab: netns.Lab, tmp_path: Path) -> None:
+    # Run from this (the host's) namespace: --netns names the server's, for
+    # the tables, the counters and the settings alike.
+    flood(lab)
+    lab.server.sysctl("net.core.somaxconn", "93")
+    script = shutil.which("halfopen", path=str(Path(sys.executable).parent))
+    assert script is not None
+    scan = subprocess.run(
+        [script, "scan", "--netns", lab.server.name, "--json"], capture_output=True, text=True, check=True
+    )
+    assert json.loads(scan.stdout)["half_open"] == 500
+    watched = subprocess.run(
+        [script, "watch", "--netns", lab.server.name, "--state", str(tmp_path / "blocks.state"),
+         "--interval", "0.2", "--ticks", "2", "--json"],
+        capture_output=True, text=True, check=True, timeout=60,
+    )
+    first, last = (json.loads(line) for line in watched.stdout.splitlines())
+    assert first["blocked"] == ["198.18.0.0/24", "2001:db8::/64"]
+    report = last["report"]
+    assert report["half_open"] == 500
+    assert report["settings"]["somaxconn"] == 93
+    assert report["rates"]["interval_secs"] > 0
+    # The sampler alone, by name and by file: the server's listeners with
+    # their backlogs (from sock_diag, inside the namespace).
+    for where in (lab.server.name, f"/run/netns/{lab.server.name}"):
+        sampler = halfopen.CounterSampler(netns=where)
+        assert sampler.sample() is None
+        counters = sampler.report()
+        assert counters["settings"]["somaxconn"] == 93
+        backlogs = {q["local"] for q in counters["listeners"] if q.get("backlog")}
+        assert backlogs >= {"0.0.0.0:80", "[::]:443"}, counters["listeners"]
+    with pytest.raises(OSError):
+        halfopen.CounterSampler(netns="/proc/self/status").sample()
+    with pytest.raises(ValueError, match="not more"):
+        halfopen.CounterSampler(1, netns=lab.server.name)

@@ -14,7 +14,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::Duration;
 
 use halfopen::counters::{
-    AlertKind, Counter, CounterReport, Sample, SampleReader, Sampler, UndercountReason,
+    AlertKind, Counter, CounterError, CounterReport, Sample, SampleReader, Sampler,
+    UndercountReason,
 };
 use halfopen::procnet::{Family, NetNs, TcpState};
 use halfopen::report::Report;
@@ -398,4 +399,67 @@ fn ping_floods_raise_the_ping_alert() {
         .unwrap();
     assert!(att.rx_packets * r.rates.as_ref().unwrap().interval_secs >= 2.0 * n as f64 * 0.95);
     w.quiet(2);
+}
+
+/// A sampler made from a namespace file reads that namespace's counters,
+/// settings and listener queues from a helper thread, whatever namespace
+/// the caller's thread is in: nstat inside agrees, the namespace's own
+/// sysctls show, and its listener has its backlog.
+#[test]
+fn a_namespace_file_is_sampled_from_inside() {
+    if !require_root("a_namespace_file_is_sampled_from_inside") {
+        return;
+    }
+    let ns = Netns::new("ccn").unwrap();
+    ns.sysctl("net.ipv4.tcp_syncookies", "0").unwrap();
+    ns.sysctl("net.core.somaxconn", "77").unwrap();
+    let listener = ns
+        .run(|| std::net::TcpListener::bind("127.0.0.1:4242"))
+        .unwrap();
+    let mut sampler = Sampler::in_namespace(ns.path(), 4);
+    assert!(sampler.sample().unwrap().is_none());
+    // Datagrams to a closed port inside: each is a UDP NoPorts there.
+    let sent = 25;
+    ns.run(|| {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        for _ in 0..sent {
+            s.send_to(b"x", "127.0.0.1:9").unwrap();
+        }
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    let before = sampler.sample().unwrap().unwrap().clone();
+    let counted = before.get(Counter::UdpNoPorts).unwrap() * before.interval_secs;
+    assert_eq!(counted.round() as u64, sent);
+    let latest = sampler
+        .history()
+        .latest()
+        .unwrap()
+        .counters
+        .get(Counter::UdpNoPorts);
+    let theirs = nstat(&ns)["UdpNoPorts"];
+    assert_eq!(
+        latest,
+        Some(theirs),
+        "nstat inside agrees (nothing else sends there)"
+    );
+
+    let report = sampler.report().unwrap();
+    let settings = report.settings.as_ref().unwrap();
+    assert_eq!(settings.tcp_syncookies, Some(0));
+    assert_eq!(settings.somaxconn, Some(77));
+    let queue = report
+        .listeners
+        .iter()
+        .find(|q| q.local == listener.local_addr().unwrap())
+        .unwrap_or_else(|| panic!("listener not found: {:?}", report.listeners));
+    assert_eq!(
+        queue.backlog,
+        Some(77),
+        "the listener's backlog, capped at somaxconn"
+    );
+
+    let mut nowhere = Sampler::in_namespace("/proc/self/status", 4);
+    let err = nowhere.sample().unwrap_err();
+    assert!(matches!(err, CounterError::Namespace(_)), "{err}");
+    assert!(err.to_string().contains("/proc/self/status"), "{err}");
 }

@@ -139,6 +139,10 @@ pub enum CounterError {
         #[source]
         source: crate::netns::NetnsError,
     },
+    /// Entering the network namespace of a namespace file failed (see
+    /// [`Sampler::in_namespace`](crate::counters::Sampler::in_namespace)).
+    #[error(transparent)]
+    Namespace(crate::netns::NetnsError),
 }
 
 /// Two samples that cannot give a rate: the later one was not taken after

@@ -1,6 +1,8 @@
 //! The sampler: samples a namespace every few seconds, keeps the last ones
 //! and reports counters, rates and alerts.
 
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
 
 use super::alerts::{Alert, AlertRules, UndercountReason};
@@ -140,9 +142,18 @@ impl std::fmt::Display for CounterReport {
 #[derive(Debug)]
 pub struct Sampler {
     ns: NetNs,
+    /// A namespace file whose namespace every read enters first.
+    enter: Option<PathBuf>,
     reader: SampleReader,
     history: History,
     rules: AlertRules,
+}
+
+/// What a report reads of a namespace besides the counters.
+struct NamespaceState {
+    settings: Option<Settings>,
+    settings_error: Option<String>,
+    listeners: Vec<ListenerQueue>,
 }
 
 impl Sampler {
@@ -152,9 +163,43 @@ impl Sampler {
         Sampler {
             reader: SampleReader::new(ns.clone()),
             ns,
+            enter: None,
             history: History::new(capacity),
             rules: AlertRules::default(),
         }
+    }
+
+    /// A sampler of the network namespace behind a namespace file
+    /// (`/run/netns/NAME` as `ip netns add` makes it, see
+    /// [`netns::named`](crate::netns::named), or `/proc/<pid>/ns/net`),
+    /// keeping the last `capacity` samples (at least 2). Every read enters
+    /// the namespace on a helper thread (`setns(2)`, which needs
+    /// `CAP_SYS_ADMIN`); the caller's thread stays where it is. A namespace
+    /// that cannot be entered is a [`CounterError::Namespace`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use halfopen::counters::{CounterError, Sampler};
+    /// let mut s = Sampler::in_namespace("/run/netns/no-such-namespace", 10);
+    /// assert!(matches!(s.sample(), Err(CounterError::Namespace(_))));
+    /// assert_eq!(s.namespace_file().unwrap().to_str(), Some("/run/netns/no-such-namespace"));
+    /// ```
+    pub fn in_namespace(file: impl Into<PathBuf>, capacity: usize) -> Sampler {
+        Sampler {
+            // Read on the thread that entered the namespace.
+            reader: SampleReader::new(NetNs::Dir(PathBuf::from("/proc/thread-self/net"))),
+            ns: NetNs::Current,
+            enter: Some(file.into()),
+            history: History::new(capacity),
+            rules: AlertRules::default(),
+        }
+    }
+
+    /// The namespace file the sampler enters, if it was made by
+    /// [`Sampler::in_namespace`].
+    pub fn namespace_file(&self) -> Option<&Path> {
+        self.enter.as_deref()
     }
 
     /// Replaces the alert rules.
@@ -179,7 +224,8 @@ impl Sampler {
         &self.rules
     }
 
-    /// The namespace sampled.
+    /// The namespace sampled (`Current` inside the namespace file's
+    /// namespace for a sampler made by [`Sampler::in_namespace`]).
     pub fn ns(&self) -> &NetNs {
         &self.ns
     }
@@ -191,7 +237,13 @@ impl Sampler {
 
     /// Takes a sample now and returns the rates since the one before.
     pub fn sample(&mut self) -> Result<Option<&Rates>, CounterError> {
-        let s = self.reader.read()?;
+        let reader = &mut self.reader;
+        let s = match &self.enter {
+            None => reader.read()?,
+            Some(file) => {
+                crate::netns::run_in(file, || reader.read()).map_err(CounterError::Namespace)??
+            }
+        };
         self.push(s)
     }
 
@@ -204,6 +256,19 @@ impl Sampler {
     /// When another namespace cannot be entered to read its settings, the
     /// report says why in `settings_error` and carries everything else.
     pub fn report(&self) -> Result<CounterReport, CounterError> {
+        let state = match &self.enter {
+            None => self.read_state()?,
+            Some(file) => crate::netns::run_in(file, || self.read_state())
+                .map_err(CounterError::Namespace)??,
+        };
+        let mut report = self.report_with(state.settings, state.listeners);
+        report.settings_error = state.settings_error;
+        Ok(report)
+    }
+
+    /// The settings (or why they could not be read) and the listener
+    /// queues of the namespace, read from this thread.
+    fn read_state(&self) -> Result<NamespaceState, CounterError> {
         let (settings, settings_error) = match Settings::read(&self.ns) {
             Ok(s) => (s, None),
             Err(e @ CounterError::Netns { .. }) => (None, Some(e.to_string())),
@@ -213,9 +278,11 @@ impl Sampler {
             NetNs::Dir(_) if !self.ns.table_path(crate::procnet::Family::V4).exists() => Vec::new(),
             ns => read_listener_queues(ns)?,
         };
-        let mut report = self.report_with(settings, listeners);
-        report.settings_error = settings_error;
-        Ok(report)
+        Ok(NamespaceState {
+            settings,
+            settings_error,
+            listeners,
+        })
     }
 
     /// Reports with settings and listener queues the caller already has
