@@ -1209,6 +1209,19 @@ ho_result ho_sampler_new_pid(uint32_t pid, size_t capacity, struct ho_sampler **
 ho_result ho_sampler_new_dir(const char *dir, size_t capacity, struct ho_sampler **out);
 
 /**
+ * As `ho_sampler_new`, for the network namespace behind a namespace file
+ * (`/run/netns/NAME` as `ip netns add` makes it, or `/proc/<pid>/ns/net`):
+ * every sample and report enters it on a helper thread (`setns(2)`, which
+ * needs `CAP_SYS_ADMIN`); the calling thread stays where it is. Errors of
+ * entering come from `ho_sampler_sample` and `ho_sampler_report` as
+ * `HO_NETNS_OPEN` / `HO_NETNS_ENTER` / `HO_NETNS_THREAD`.
+ *
+ * Ownership: `file` (NUL-terminated UTF-8) is copied. On success the
+ * caller owns `*out` (`ho_sampler_free`). Threads: any thread.
+ */
+ho_result ho_sampler_new_netns(const char *file, size_t capacity, struct ho_sampler **out);
+
+/**
  * Takes a sample now (on the monotonic clock). Call it every few seconds:
  * an hourly average hides a one-minute barrage.
  *

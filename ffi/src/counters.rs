@@ -150,6 +150,30 @@ pub extern "C" fn ho_sampler_new_dir(
     }
 }
 
+/// As `ho_sampler_new`, for the network namespace behind a namespace file
+/// (`/run/netns/NAME` as `ip netns add` makes it, or `/proc/<pid>/ns/net`):
+/// every sample and report enters it on a helper thread (`setns(2)`, which
+/// needs `CAP_SYS_ADMIN`); the calling thread stays where it is. Errors of
+/// entering come from `ho_sampler_sample` and `ho_sampler_report` as
+/// `HO_NETNS_OPEN` / `HO_NETNS_ENTER` / `HO_NETNS_THREAD`.
+///
+/// Ownership: `file` (NUL-terminated UTF-8) is copied. On success the
+/// caller owns `*out` (`ho_sampler_free`). Threads: any thread.
+#[no_mangle]
+pub extern "C" fn ho_sampler_new_netns(
+    file: *const c_char,
+    capacity: usize,
+    out: *mut *mut ho_sampler,
+) -> ho_result {
+    ffi_fn! {
+        let file = try_str!(file);
+        check_out!(out);
+        let sampler = Sampler::in_namespace(file, capacity);
+        handle::hand_out(ho_sampler { sampler }, out);
+        Ok(())
+    }
+}
+
 /// Takes a sample now (on the monotonic clock). Call it every few seconds:
 /// an hourly average hides a one-minute barrage.
 ///

@@ -403,7 +403,7 @@ fn map_counter(e: &CounterError) -> ho_result {
         CounterError::BadSetting { .. } => HO_COUNTER_BAD_SETTING,
         CounterError::Table(e) => map_read(e),
         CounterError::Rate(_) => HO_COUNTER_RATE,
-        CounterError::Netns { source, .. } => map_netns(source),
+        CounterError::Netns { source, .. } | CounterError::Namespace(source) => map_netns(source),
         _ => HO_UNKNOWN_ERROR,
     }
 }
@@ -484,7 +484,9 @@ fn details(e: &Error) -> Details {
                 os_code: 0,
             },
             CounterError::Table(e) => read_details(e),
-            CounterError::Netns { source, .. } => os(source.io_error()),
+            CounterError::Netns { source, .. } | CounterError::Namespace(source) => {
+                os(source.io_error())
+            }
             _ => Details::default(),
         },
         _ => Details::default(),

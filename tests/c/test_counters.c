@@ -130,10 +130,40 @@ void test_counters(const char *tmpdir) {
   CHECK_RESULT(ho_sampler_sample(s), HO_OK);
   ho_sampler_free(s);
 
+  /* By namespace file: our own, entered from a helper thread (root only),
+     a file that is no namespace, a file that is not there. */
+  s = NULL;
+  CHECK_RESULT(ho_sampler_new_netns("/proc/self/ns/net", 4, &s), HO_OK);
+  if (geteuid() == 0) {
+    CHECK_RESULT(ho_sampler_sample(s), HO_OK);
+    r = NULL;
+    CHECK_RESULT(ho_sampler_report(s, &r), HO_OK);
+    json = NULL;
+    CHECK_RESULT(ho_counter_report_json(r, &json), HO_OK);
+    CHECK(strstr(json, "\"settings\"") != NULL);
+    ho_string_free(json);
+    ho_counter_report_free(r);
+  } else {
+    CHECK_RESULT(ho_sampler_sample(s), HO_NETNS_ENTER);
+  }
+  ho_sampler_free(s);
+  s = NULL;
+  CHECK_RESULT(ho_sampler_new_netns("/proc/self/status", 4, &s), HO_OK);
+  CHECK_RESULT(ho_sampler_sample(s), HO_NETNS_ENTER);
+  CHECK(strstr(ho_last_error_message(), "/proc/self/status") != NULL);
+  ho_sampler_free(s);
+  s = NULL;
+  CHECK_RESULT(ho_sampler_new_netns("/nonexistent/halfopen-ns", 4, &s), HO_OK);
+  CHECK_RESULT(ho_sampler_sample(s), HO_NETNS_OPEN);
+  CHECK(ho_last_error_os_code() == 2);
+  ho_sampler_free(s);
+
   /* NULLs. */
   CHECK_RESULT(ho_sampler_new(4, NULL), HO_NULL_PARAMETER);
   CHECK_RESULT(ho_sampler_new_pid(1, 4, NULL), HO_NULL_PARAMETER);
   CHECK_RESULT(ho_sampler_new_dir(NULL, 4, &s), HO_NULL_PARAMETER);
+  CHECK_RESULT(ho_sampler_new_netns(NULL, 4, &s), HO_NULL_PARAMETER);
+  CHECK_RESULT(ho_sampler_new_netns("/proc/self/ns/net", 4, NULL), HO_NULL_PARAMETER);
   CHECK_RESULT(ho_sampler_sample(NULL), HO_NULL_PARAMETER);
   CHECK_RESULT(ho_sampler_report(NULL, &r), HO_NULL_PARAMETER);
   CHECK(ho_sampler_len(NULL) == 0);
