@@ -197,7 +197,11 @@ impl Snapshot {
         I: IntoIterator,
         I::Item: Borrow<TcpEntry<'t>>,
     {
+        let entries = entries.into_iter();
         let mut snap = Snapshot::new();
+        // Room for every entry as an IPv4 half-open one, the common case:
+        // no regrowing (and copying) of the largest vector on the way.
+        snap.v4.reserve(entries.size_hint().0);
         for e in entries {
             snap.push(e.borrow());
         }
