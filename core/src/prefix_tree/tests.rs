@@ -1,6 +1,9 @@
+use super::counts::MAX_ENTRIES;
 use super::*;
+use ipnet::{IpNet, Ipv4Net};
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Brute-force counts of one prefix: entries, sources, well-known
 /// ports, retransmitted.
