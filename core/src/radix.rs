@@ -9,12 +9,12 @@
 //! Only the key bits that differ between the records are sorted on. The
 //! first pass distributes the records by their top (at most) 8 varying bits
 //! into their final ranges: a scatter into few enough streams to run at
-//! memory speed. Each range is then sorted in place, most significant digit
-//! first, through a scratch buffer the size of the range, small enough for
-//! the cache for big tables: a digit of up to 11 bits that covers all the
-//! bits left finishes a range in one pass, a longer remainder is split by 8
-//! bits at a time, and a few records are sorted by comparison. A digit that
-//! puts all records of a range in one bucket costs only its count.
+//! memory speed (when at most 11 bits vary, one pass sorts them all). Each
+//! range, small enough for the cache for big tables, is then sorted in
+//! place through a scratch buffer: it finds its own varying bits, takes a
+//! digit that leaves about two records per bucket (at most 11 bits), sorts
+//! the buckets still big the same way, and one insertion pass over the
+//! range finishes the small ones (no record moves past its bucket).
 //!
 //! The sort is stable, and it counts the distinct keys on the way.
 
