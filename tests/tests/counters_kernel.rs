@@ -1,6 +1,7 @@
 //! The counter sampler against a real kernel: SYN floods with SYN cookies on
-//! and off, a port scan and a ping flood, all inside namespaces the test
-//! creates, with spoofed sources from 198.18.0.0/16.
+//! (IPv4 and IPv6) and off, a port scan and a ping flood, all inside
+//! namespaces the test creates, with spoofed sources from 198.18.0.0/16 and
+//! 2001:db8::/32.
 //!
 //! Each scenario samples the server namespace's counters through
 //! `/proc/<pid>/net/...` the way a daemon would every few seconds: quiet
@@ -234,6 +235,82 @@ fn syn_flood_with_cookies_shows_in_counters_not_in_table() {
             (AlertKind::QueueFull, None),
             (AlertKind::TableUndercounts, None)
         ]
+    );
+}
+
+/// The same flood over IPv6: the cookies counter is shared by both
+/// families, the listener's queue and backlog are the IPv6 listener's, and
+/// the table's sample still points to the heavy /64.
+#[test]
+fn ipv6_syn_flood_with_cookies_shows_in_counters_not_in_table() {
+    if !require_root("ipv6_syn_flood_with_cookies_shows_in_counters_not_in_table") {
+        return;
+    }
+    let cfg = LabConfig {
+        syncookies: Some(true),
+        ..LabConfig::default()
+    };
+    let lab = Lab::new("cc6", &cfg).unwrap();
+    let backlog = 256;
+    let target = Lab::server_addr_v6(443);
+    let _l = listen(&lab.server, target, backlog).unwrap();
+    let mut w = Watch::new(&lab);
+    w.quiet(2);
+    let before = w.now();
+
+    // 80% from 2001:db8:7::/64, the rest spread over /64s of 2001:db8:9::/48.
+    let n = 6000u64;
+    let sources = (0..n).map(|i| {
+        let net = if i % 5 == 4 {
+            0x2001_0db8_0009_0000u128 | u128::from(i / 5 % 200)
+        } else {
+            0x2001_0db8_0007_0000
+        };
+        let ip = IpAddr::V6(((net << 64) | u128::from(1 + i * 7919 % 60_000)).into());
+        (ip, 1024 + (i % 60000) as u16)
+    });
+    let mut syn = SynSender::new(&lab.attacker).unwrap().rate(50_000);
+    assert_eq!(syn.send(sources, target).unwrap(), n);
+    w.settle(Counter::SyncookiesSent);
+
+    let r = w.step();
+    let rates = r.rates.as_ref().unwrap();
+    let cookies_rate = rates.get(Counter::SyncookiesSent).unwrap();
+    assert!(cookies_rate > 100.0, "rate {cookies_rate}");
+    assert!(
+        has(&r, AlertKind::SynFlood, Counter::SyncookiesSent),
+        "{:#?}",
+        r.alerts
+    );
+    let after = r.counters.as_ref().unwrap();
+    let grown = after.counters.get(Counter::SyncookiesSent).unwrap()
+        - before.counters.get(Counter::SyncookiesSent).unwrap();
+    let half_open = lab.server.count(Family::V6, TcpState::SynRecv).unwrap() as u64;
+    assert!(
+        half_open <= u64::from(backlog) + 2 && half_open >= u64::from(backlog) / 2,
+        "{half_open} half-open entries, backlog {backlog}"
+    );
+    assert!(
+        grown + half_open >= n * 95 / 100,
+        "cookies {grown} + table {half_open} < {n}"
+    );
+    let q = r.listeners.iter().find(|l| l.local == target).unwrap();
+    assert_eq!(q.backlog, Some(backlog));
+    assert_eq!(u64::from(q.half_open), half_open);
+    assert!(r.undercount.iter().any(
+        |u| matches!(u, UndercountReason::SynQueueFull { listener, .. } if *listener == target)
+    ));
+    check_with_nstat(&w, &lab, Counter::SyncookiesSent);
+
+    let entries = lab.server.entries(Family::V6).unwrap();
+    let report = Report::from_entries(&entries, &Config::default()).unwrap();
+    let top = &report.prefixes[0];
+    assert_eq!(top.prefix.to_string(), "2001:db8:7::/64", "{report:#?}");
+    assert_eq!(
+        top.verdict,
+        halfopen::verdict::Verdict::Block,
+        "{}",
+        top.reason
     );
 }
 
