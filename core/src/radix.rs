@@ -30,9 +30,9 @@ pub(crate) trait Key: Copy + Ord {
     fn xor(self, o: Self) -> Self;
     /// True when no bit is set.
     fn is_zero(self) -> bool;
-    /// Clear bits above the highest set one.
+    /// Zero bits above the highest set one.
     fn leading_zeros(self) -> u32;
-    /// Clear bits below the lowest set one.
+    /// Zero bits below the lowest set one.
     fn trailing_zeros(self) -> u32;
     /// The `width` (at most 16) bits from bit `shift` up.
     fn digit(self, shift: u32, width: u32) -> usize;
@@ -160,9 +160,8 @@ fn scatter<T: Copy>(from: &[T], to: &mut [T], next: &mut [usize], digit: impl Fn
     }
 }
 
-/// Sorts `records`, whose keys agree on every bit from `hi` up, by the key
-/// bits below (stable), and returns the number of distinct keys.
-/// `scratch` and `counts` are buffers reused between calls.
+/// Sorts `records` by key (stable) and returns the number of distinct
+/// keys. `scratch` and `counts` are buffers reused between calls.
 ///
 /// The range is in cache: it first finds which of its key bits differ, then
 /// sorts on the top ones by a digit wide enough to leave about two records

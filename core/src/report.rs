@@ -245,7 +245,14 @@ fn feed_sorted<K: Copy + PartialEq>(
     }
 }
 
-fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], ConfigError> {
+/// The prefix trees of both families; a tree whose sources might not fit
+/// under the node cap keeps room for every prefix with at least `heavy`
+/// entries (see [`TreeBuilder::plan_sorted`]).
+fn family_trees(
+    snap: &Snapshot,
+    config: &Config,
+    heavy: u64,
+) -> Result<[PrefixTree; 2], ConfigError> {
     let mut v4 = TreeBuilder::new(Family::V4, &config.levels_v4, config.node_cap)?;
     let mut v6 = TreeBuilder::new(Family::V6, &config.levels_v6, config.node_cap)?;
 
@@ -253,7 +260,7 @@ fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], Con
     let key4 = |r: &u64| u128::from((r >> 32) as u32);
     if let (Some(first), Some(last)) = (r4.first(), r4.last()) {
         if !v4.fits_sorted(sources, key4(first), key4(last)) {
-            v4.plan_sorted(sources, r4.iter().map(key4));
+            v4.plan_sorted(r4.iter().map(key4), heavy);
         }
     }
     v4.reserve(sources);
@@ -267,7 +274,7 @@ fn family_trees(snap: &Snapshot, config: &Config) -> Result<[PrefixTree; 2], Con
     let (r6, sources) = radix::sorted(snap.v6_records(), V6Record::addr);
     if let (Some(first), Some(last)) = (r6.first(), r6.last()) {
         if !v6.fits_sorted(sources, first.addr(), last.addr()) {
-            v6.plan_sorted(sources, r6.iter().map(V6Record::addr));
+            v6.plan_sorted(r6.iter().map(V6Record::addr), heavy);
         }
     }
     v6.reserve(sources);
@@ -340,9 +347,9 @@ impl Report {
     /// ```
     pub fn build(snapshot: &Snapshot, config: &Config) -> Result<Report, ConfigError> {
         config.validate()?;
-        let trees = family_trees(snapshot, config)?;
         let total = snapshot.half_open();
         let threshold = config.threshold(total);
+        let trees = family_trees(snapshot, config, threshold)?;
         let host = HostContext {
             established: snapshot.established_peers().len() as u64,
             listening_ports: snapshot.listening_ports(),
@@ -976,6 +983,45 @@ mod tests {
             let inside = distinct.iter().filter(|a| p.prefix.contains(*a)).count();
             assert_eq!(p.sources, inside as u64);
         }
+    }
+
+    /// Under a full tree, a heavy source is blocked wherever its address
+    /// falls among many light ones: the plan keeps room for every prefix
+    /// with enough entries to be reported.
+    #[test]
+    fn a_full_tree_still_blocks_a_heavy_source_at_any_address() {
+        let server = SocketAddr::from((Ipv4Addr::new(198, 19, 0, 1), 80));
+        let mut verdicts = Vec::new();
+        for heavy in [Ipv4Addr::new(198, 18, 0, 7), Ipv4Addr::new(198, 18, 255, 7)] {
+            let mut t = Table::new();
+            for c in 0..120u8 {
+                let remote = SocketAddr::from((Ipv4Addr::new(198, 18, c, 1), 40000));
+                t.add(server, remote, TcpState::SynRecv, 1);
+            }
+            for i in 0..500u16 {
+                t.add(
+                    server,
+                    SocketAddr::from((heavy, 1024 + i)),
+                    TcpState::SynRecv,
+                    1,
+                );
+            }
+            let r = t.report(&Config::default().with_node_cap(100));
+            assert!(r.tree.nodes <= 100);
+            assert_eq!(r.tree.dropped, 0);
+            let blocked: Vec<(u8, u64)> = r
+                .blocks()
+                .filter(|p| p.prefix.contains(&IpAddr::V4(heavy)))
+                .map(|p| (p.prefix.prefix_len(), p.half_open))
+                .collect();
+            assert!(
+                !blocked.is_empty(),
+                "{heavy} not blocked: {}",
+                r.to_json_pretty()
+            );
+            verdicts.push(blocked);
+        }
+        assert_eq!(verdicts[0], verdicts[1]);
     }
 
     /// An IPv6 flood of more distinct /128s than the node cap holds, over

@@ -205,6 +205,8 @@ impl Snapshot {
         for e in entries {
             snap.push(e.borrow());
         }
+        // Give back what other states and families did not use.
+        snap.v4.shrink_to_fit();
         snap
     }
 

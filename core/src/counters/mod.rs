@@ -11,8 +11,8 @@
 //!   (Tcp, Icmp, Udp) and `snmp6` (Icmp6, Udp6); [`InterfaceCounters`] from
 //!   `dev`;
 //! - [`SampleReader`] reads a [`Sample`] of a namespace's `net` directory
-//!   (`/proc/net` or `/proc/<pid>/net`); [`parse_netstat`], [`parse_snmp`],
-//!   [`parse_snmp6`] and [`parse_dev`] parse the texts;
+//!   (`/proc/thread-self/net` or `/proc/<pid>/net`); [`parse_netstat`],
+//!   [`parse_snmp`], [`parse_snmp6`] and [`parse_dev`] parse the texts;
 //! - [`Rates`] between two samples (wraps and resets handled, see
 //!   [`Delta`]) and [`History`], a ring buffer of the last samples;
 //! - [`AlertRules`]: a [`SpikeRule`] per counter, full queues, and

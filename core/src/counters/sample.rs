@@ -29,8 +29,9 @@ pub fn monotonic() -> Duration {
     ANCHOR.get_or_init(Instant::now).elapsed()
 }
 
-/// The `net` directory of a namespace: `/proc/net`, `/proc/<pid>/net`, or
-/// a capture's directory.
+/// The `net` directory of a namespace: `/proc/thread-self/net` (the calling
+/// thread's, which unlike `/proc/net` is right for a thread that entered
+/// another namespace), `/proc/<pid>/net`, or a capture's directory.
 ///
 /// # Examples
 ///
@@ -41,7 +42,7 @@ pub fn monotonic() -> Duration {
 /// ```
 pub fn net_dir(ns: &NetNs) -> PathBuf {
     match ns {
-        NetNs::Current => PathBuf::from("/proc/net"),
+        NetNs::Current => PathBuf::from("/proc/thread-self/net"),
         NetNs::Pid(pid) => PathBuf::from(format!("/proc/{pid}/net")),
         NetNs::Dir(dir) => dir.clone(),
     }

@@ -184,11 +184,15 @@ impl Sampler {
     /// let mut s = Sampler::in_namespace("/run/netns/no-such-namespace", 10);
     /// assert!(matches!(s.sample(), Err(CounterError::Namespace(_))));
     /// assert_eq!(s.namespace_file().unwrap().to_str(), Some("/run/netns/no-such-namespace"));
+    /// // A report still comes, saying why it has no settings.
+    /// let report = s.report()?;
+    /// assert!(report.settings_error.unwrap().contains("no-such-namespace"));
+    /// # Ok::<(), CounterError>(())
     /// ```
     pub fn in_namespace(file: impl Into<PathBuf>, capacity: usize) -> Sampler {
         Sampler {
             // Read on the thread that entered the namespace.
-            reader: SampleReader::new(NetNs::Dir(PathBuf::from("/proc/thread-self/net"))),
+            reader: SampleReader::new(NetNs::Current),
             ns: NetNs::Current,
             enter: Some(file.into()),
             history: History::new(capacity),
@@ -253,13 +257,20 @@ impl Sampler {
     }
 
     /// Reads the namespace's settings and listener queues now and reports.
-    /// When another namespace cannot be entered to read its settings, the
-    /// report says why in `settings_error` and carries everything else.
+    /// When another namespace cannot be entered to read them, the report
+    /// says why in `settings_error` and carries everything else (the
+    /// samples taken so far, without settings and listener queues).
     pub fn report(&self) -> Result<CounterReport, CounterError> {
         let state = match &self.enter {
             None => self.read_state()?,
-            Some(file) => crate::netns::run_in(file, || self.read_state())
-                .map_err(CounterError::Namespace)??,
+            Some(file) => match crate::netns::run_in(file, || self.read_state()) {
+                Ok(state) => state?,
+                Err(e) => NamespaceState {
+                    settings: None,
+                    settings_error: Some(CounterError::Namespace(e).to_string()),
+                    listeners: Vec::new(),
+                },
+            },
         };
         let mut report = self.report_with(state.settings, state.listeners);
         report.settings_error = state.settings_error;

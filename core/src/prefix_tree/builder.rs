@@ -54,10 +54,13 @@ pub struct TreeBuilder {
     /// Per level, the node last found or made there (prefix, id): sorted
     /// input finds its parents here without hashing.
     cache: Vec<(u128, u32)>,
-    /// Per level, the most nodes to make there ([`TreeBuilder::plan_sorted`])
-    /// and the nodes made.
+    /// Per level, the most nodes to make there for prefixes the plan does
+    /// not keep ([`TreeBuilder::plan_sorted`]) and the nodes made for them;
+    /// the prefixes it keeps, ascending, and the next one to look at.
     limits: Vec<usize>,
     made: Vec<usize>,
+    kept: Vec<Vec<u128>>,
+    kept_next: Vec<usize>,
     /// The nodes without a parent, in the order made.
     roots: Vec<NodeId>,
     /// Local ports of sources fed in address order: the dictionary, the
@@ -178,6 +181,8 @@ impl TreeBuilder {
             cache: vec![(0, NONE); levels_len],
             limits: vec![usize::MAX; levels_len],
             made: vec![0; levels_len],
+            kept: vec![Vec::new(); levels_len],
+            kept_next: vec![0; levels_len],
             roots: Vec::new(),
             slots: PortSlots::new(),
             source_ports: SlotCounts::default(),
@@ -236,7 +241,7 @@ impl TreeBuilder {
                 } else {
                     usize::from(self.nodes[n as usize].level) + 1
                 };
-                if below < self.levels.len() && !self.can_make(below) {
+                if below < self.levels.len() && !self.can_make(below, addr & self.masks[below]) {
                     if n == NONE {
                         self.last = Some((addr, NONE));
                         return None;
@@ -271,11 +276,13 @@ impl TreeBuilder {
             }
         }
         for l in start..=host {
-            if !self.can_make(l) {
+            let prefix = addr & self.masks[l];
+            if !self.can_make(l, prefix) {
                 break;
             }
-            self.made[l] += 1;
-            let prefix = addr & self.masks[l];
+            if !self.is_kept(l, prefix) {
+                self.made[l] += 1;
+            }
             let id = self.nodes.len() as u32;
             let next_sibling = if parent == NONE {
                 self.roots.push(NodeId(id));
@@ -355,49 +362,89 @@ impl TreeBuilder {
         }
     }
 
-    /// True when a node can be made at level `l`.
+    /// True when a node can be made at level `l` for `prefix`.
     #[inline]
-    fn can_make(&self, l: usize) -> bool {
-        self.nodes.len() < self.cap && self.made[l] < self.limits[l]
+    fn can_make(&mut self, l: usize, prefix: u128) -> bool {
+        self.nodes.len() < self.cap && (self.made[l] < self.limits[l] || self.is_kept(l, prefix))
     }
 
-    /// Shares the node cap out between the levels before a feed of `keys`
-    /// in ascending order: coarsest level first, each up to its number of
-    /// distinct prefixes among the keys. When the cap cannot hold them all,
-    /// the finest detail goes first: every key still finds its coarse
-    /// prefixes (which decide the verdicts), and only the nodes of the
-    /// finest levels the cap has no room for are not made, for the highest
-    /// addresses (their entries count in the covering node's overflow).
-    /// Without a plan, nodes are made in the order their keys come.
-    pub(crate) fn plan_sorted(&mut self, sources: usize, keys: impl Iterator<Item = u128>) {
+    /// True when the plan keeps room at level `l` for `prefix` (its entries
+    /// reach the threshold it was given). Asked with ascending prefixes per
+    /// level, as a sorted feed does.
+    #[inline]
+    fn is_kept(&mut self, l: usize, prefix: u128) -> bool {
+        let kept = &self.kept[l];
+        let next = &mut self.kept_next[l];
+        while *next < kept.len() && kept[*next] < prefix {
+            *next += 1;
+        }
+        *next < kept.len() && kept[*next] == prefix
+    }
+
+    /// Shares the node cap out before a feed of `keys` (one per entry) in
+    /// ascending order into a fresh builder. First, room for every prefix
+    /// at every level with at least `heavy` entries (what a report needs to
+    /// report it), coarsest level first; then, coarsest level first, for
+    /// the other prefixes. When the cap cannot hold them all, the finest
+    /// detail goes first: every entry still finds its coarse prefixes and
+    /// every prefix heavy enough to be reported has its node, and only the
+    /// light prefixes of the finest levels the cap has no room for are not
+    /// made, for the highest addresses (their entries count in the covering
+    /// node's overflow). Without a plan, nodes are made in the order their
+    /// keys come.
+    pub(crate) fn plan_sorted(&mut self, keys: impl Iterator<Item = u128>, heavy: u64) {
         let levels = self.levels.len();
+        let unused = 128 - u32::from(self.width);
         let mut distinct = vec![0usize; levels];
-        distinct[levels - 1] = sources;
-        if levels > 1 {
-            // Distinct prefixes at the finest level above the addresses,
-            // and at which coarser level each new one starts to differ.
-            let finest = levels - 2;
-            let mut prev: Option<u128> = None;
-            for k in keys {
-                let p = k & self.masks[finest];
-                let first = match prev {
-                    Some(q) if q == p => continue,
-                    Some(q) => (0..=finest)
-                        .find(|&l| q & self.masks[l] != p & self.masks[l])
-                        .unwrap_or(finest),
-                    None => 0,
-                };
-                for d in &mut distinct[first..=finest] {
-                    *d += 1;
+        let mut kept: Vec<Vec<u128>> = vec![Vec::new(); levels];
+        // Per level, where the run of keys with its current prefix began.
+        let mut start = vec![0u64; levels];
+        let mut prev: Option<u128> = None;
+        let mut at = 0u64;
+        for k in keys {
+            // The coarsest level whose prefix changes here: the first one
+            // longer than the bits `k` shares with the key before.
+            let first = match prev {
+                Some(p) if p == k => levels,
+                Some(p) => {
+                    let common = (p ^ k).leading_zeros() - unused;
+                    self.levels
+                        .iter()
+                        .take_while(|&&len| u32::from(len) <= common)
+                        .count()
                 }
-                prev = Some(p);
+                None => 0,
+            };
+            for l in first..levels {
+                if let Some(p) = prev {
+                    if at - start[l] >= heavy {
+                        kept[l].push(p & self.masks[l]);
+                    }
+                }
+                distinct[l] += 1;
+                start[l] = at;
+            }
+            prev = Some(k);
+            at += 1;
+        }
+        if let Some(p) = prev {
+            for l in 0..levels {
+                if at - start[l] >= heavy {
+                    kept[l].push(p & self.masks[l]);
+                }
             }
         }
         let mut room = self.cap.saturating_sub(self.nodes.len());
-        for (limit, &d) in self.limits.iter_mut().zip(&distinct) {
-            *limit = d.min(room);
-            room -= *limit;
+        for k in &mut kept {
+            k.truncate(room);
+            room -= k.len();
         }
+        for l in 0..levels {
+            self.limits[l] = (distinct[l] - kept[l].len()).min(room);
+            room -= self.limits[l];
+        }
+        self.kept = kept;
+        self.kept_next = vec![0; levels];
     }
 
     /// True when a feed in ascending order from `first` to `last` with
@@ -459,8 +506,10 @@ impl TreeBuilder {
             ..NodeCounts::default()
         };
         if self.last_source.map_or(true, |(k, _)| key > k) {
-            // In order, one call per source: a source and its adjacency
-            // count wherever it is counted, with a node of its own or not.
+            // Above every source counted so far, it cannot be one of them,
+            // and its only possible counted neighbour below is the last
+            // one: a source and its adjacency count wherever it lands,
+            // with a node of its own or not.
             delta.sources = 1;
             if let Some((k, below)) = self.last_source {
                 if k + 1 == key {

@@ -36,7 +36,8 @@ pub struct Counts {
     /// half-open node exists: other prefixes are never reported).
     pub established: u64,
     /// Entries the node cap kept from their full-address node: counted in
-    /// `half_open` but not in `sources`.
+    /// `half_open`; in `sources` too in a report's tree, not when inserted
+    /// one by one.
     pub overflow: u64,
 }
 
@@ -82,8 +83,8 @@ impl Sub for Counts {
 pub(super) const MAX_ENTRIES: u64 = u32::MAX as u64;
 
 /// [`Counts`] as a node keeps them, in 32 bits each: no count of a node can
-/// exceed the entries of its tree ([`MAX_ENTRIES`]), nor its node count;
-/// ESTABLISHED connections saturate.
+/// exceed the entries of its tree ([`MAX_ENTRIES`]); ESTABLISHED
+/// connections saturate.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct NodeCounts {
     pub(super) half_open: u32,

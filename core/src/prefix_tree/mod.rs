@@ -6,8 +6,9 @@
 //! exists only for a prefix at one of the levels that holds at least one
 //! half-open entry, and its parent is the covering prefix at the next coarser
 //! level. Every count is added to its node and the node's ancestors as it
-//! comes (two or three nodes, found through parent links), so
-//! [`TreeBuilder::build`] has no pass over the nodes to make.
+//! comes (two or three nodes, found through parent links; the ports of a
+//! run of sources in one node, once per run), so [`TreeBuilder::build`] has
+//! no pass over the nodes to make.
 //!
 //! Fed in address order (as [`crate::report::Report::build`] does, after a
 //! radix sort, one call per source), the tree does no hashing at all: a
@@ -17,9 +18,11 @@
 //! [`TreeBuilder::insert`]) turn the indexes into hash maps, so an entry
 //! whose source was seen before costs one lookup.
 //!
-//! The finest level is always the full address (`/32`, `/128`): it is what
-//! counts distinct sources. When it is not among the configured levels it is
-//! kept but never reported.
+//! The finest level is always the full address (`/32`, `/128`), the nodes
+//! of single sources. When it is not among the configured levels it is kept
+//! but never reported. Distinct sources are counted where a source lands:
+//! every one in a report's sorted feed, only those with a full-address node
+//! when entries are inserted one by one.
 //!
 //! # Node cap
 //!

@@ -66,13 +66,22 @@ const SLOTS: usize = 63;
 /// costs one table load and one add, with no search and no branch that
 /// depends on the port. The first [`SLOTS`] distinct ports get a slot;
 /// later ones get none and are tallied in a [`PortTally`] instead.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct PortSlots {
     /// Slot of each local port, 0 for none yet.
     slot_of: Box<[u8; 1 << 16]>,
     /// Port of each slot (slot 0 unused).
     port_of: [u16; SLOTS + 1],
     assigned: usize,
+}
+
+impl std::fmt::Debug for PortSlots {
+    /// The ports with a slot, in slot order (not the 65,536-entry table).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortSlots")
+            .field("ports", &&self.port_of[1..=self.assigned])
+            .finish()
+    }
 }
 
 impl PortSlots {

@@ -165,6 +165,7 @@ proptest! {
     fn planned_feed_keeps_coarse_levels_complete(
         mut addrs in proptest::collection::vec((0u32..6, 0u32..8, 0u32..16), 1..300),
         cap in 0usize..60,
+        heavy in 1u64..40,
     ) {
         addrs.sort_unstable();
         let key = |&(x, y, z): &(u32, u32, u32)| (198u32 << 24) | (x << 16) | (y << 8) | z;
@@ -172,7 +173,7 @@ proptest! {
         let mut distinct_keys = keys.clone();
         distinct_keys.dedup();
         let mut b = TreeBuilder::new(Family::V4, &[32, 24, 16], cap).unwrap();
-        b.plan_sorted(distinct_keys.len(), keys.iter().copied());
+        b.plan_sorted(keys.iter().copied(), heavy);
         for run in keys.chunk_by(|a, b| a == b) {
             let mut source = SourceCounts::default();
             for _ in run {
@@ -183,15 +184,37 @@ proptest! {
         }
         let t = b.build();
         prop_assert!(t.len() <= cap);
-        let mut fitted = 0;
-        for len in [16u8, 24, 32] {
-            let mut prefixes: Vec<u32> = addrs.iter().map(|a| key(a) & (u32::MAX << (32 - len))).collect();
-            prefixes.dedup();
-            fitted += prefixes.len();
-            if fitted <= cap {
-                for p in prefixes {
-                    let net = IpNet::V4(Ipv4Net::new(Ipv4Addr::from(p), len).unwrap());
-                    prop_assert!(t.get(net).is_some(), "{} missing under cap {}", net, cap);
+        // Per level (coarsest first): every prefix, and those with at least
+        // `heavy` entries.
+        let per_level: Vec<(u8, Vec<u32>, Vec<u32>)> = [16u8, 24, 32]
+            .into_iter()
+            .map(|len| {
+                let all: Vec<u32> = addrs.iter().map(|a| key(a) & (u32::MAX << (32 - len))).collect();
+                let runs: Vec<&[u32]> = all.chunk_by(|a, b| a == b).collect();
+                let every = runs.iter().map(|r| r[0]).collect();
+                let heavy_ones = runs.iter().filter(|r| r.len() as u64 >= heavy).map(|r| r[0]).collect();
+                (len, every, heavy_ones)
+            })
+            .collect();
+        let exists = |p: u32, len: u8| t.get(IpNet::V4(Ipv4Net::new(Ipv4Addr::from(p), len).unwrap())).is_some();
+        // Every heavy prefix has its node when they all fit.
+        let heavy_total: usize = per_level.iter().map(|l| l.2.len()).sum();
+        if heavy_total <= cap {
+            for (len, _, heavy_ones) in &per_level {
+                for &p in heavy_ones {
+                    prop_assert!(exists(p, *len), "heavy {}/{} missing under cap {}", Ipv4Addr::from(p), len, cap);
+                }
+            }
+        }
+        // A level is complete when it fits with every prefix above it and
+        // the heavy ones below.
+        for i in 0..per_level.len() {
+            let above: usize = per_level[..=i].iter().map(|l| l.1.len()).sum();
+            let below: usize = per_level[i + 1..].iter().map(|l| l.2.len()).sum();
+            if above + below <= cap {
+                let (len, every, _) = &per_level[i];
+                for &p in every {
+                    prop_assert!(exists(p, *len), "{}/{} missing under cap {}", Ipv4Addr::from(p), len, cap);
                 }
             }
         }

@@ -122,7 +122,7 @@ impl PrefixTree {
     }
 
     /// Entries counted at a coarser node than their full address because of
-    /// the cap (they count in `half_open`, not in `sources`).
+    /// the cap (see [`Counts::overflow`]).
     pub fn overflow(&self) -> u64 {
         self.roots.iter().map(|&r| self.counts(r).overflow).sum()
     }
