@@ -36,6 +36,17 @@ static void pause_ms(long ms) {
   nanosleep(&ts, NULL);
 }
 
+/* The sampler's report as JSON holds `needle`. */
+static void check_report_has(ho_sampler *s, const char *needle) {
+  ho_counter_report *r = NULL;
+  CHECK_RESULT(ho_sampler_report(s, &r), HO_OK);
+  char *json = NULL;
+  CHECK_RESULT(ho_counter_report_json(r, &json), HO_OK);
+  CHECK(json != NULL && strstr(json, needle) != NULL);
+  ho_string_free(json);
+  ho_counter_report_free(r);
+}
+
 void test_counters(const char *tmpdir) {
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/counters", tmpdir);
@@ -117,13 +128,7 @@ void test_counters(const char *tmpdir) {
   CHECK_RESULT(ho_sampler_sample(s), HO_OK);
   pause_ms(10);
   CHECK_RESULT(ho_sampler_sample(s), HO_OK);
-  r = NULL;
-  CHECK_RESULT(ho_sampler_report(s, &r), HO_OK);
-  json = NULL;
-  CHECK_RESULT(ho_counter_report_json(r, &json), HO_OK);
-  CHECK(strstr(json, "\"rates\"") != NULL);
-  ho_string_free(json);
-  ho_counter_report_free(r);
+  check_report_has(s, "\"rates\"");
   ho_sampler_free(s);
   s = NULL;
   CHECK_RESULT(ho_sampler_new_pid((uint32_t)getpid(), 4, &s), HO_OK);
@@ -136,13 +141,7 @@ void test_counters(const char *tmpdir) {
   CHECK_RESULT(ho_sampler_new_netns("/proc/self/ns/net", 4, &s), HO_OK);
   if (geteuid() == 0) {
     CHECK_RESULT(ho_sampler_sample(s), HO_OK);
-    r = NULL;
-    CHECK_RESULT(ho_sampler_report(s, &r), HO_OK);
-    json = NULL;
-    CHECK_RESULT(ho_counter_report_json(r, &json), HO_OK);
-    CHECK(strstr(json, "\"settings\"") != NULL);
-    ho_string_free(json);
-    ho_counter_report_free(r);
+    check_report_has(s, "\"settings\"");
   } else {
     CHECK_RESULT(ho_sampler_sample(s), HO_NETNS_ENTER);
   }

@@ -137,26 +137,36 @@ fn flood_sources(n: u64) -> Vec<(IpAddr, u16)> {
         .collect()
 }
 
-#[test]
-fn syn_flood_with_cookies_shows_in_counters_not_in_table() {
-    if !require_root("syn_flood_with_cookies_shows_in_counters_not_in_table") {
-        return;
-    }
+/// What a SYN flood with cookies on left: the lab and its listener (kept
+/// alive), the sampler and the first sample after the flood.
+struct CookieFlood {
+    lab: Lab,
+    _listener: std::net::TcpListener,
+    w: Watch,
+    r: CounterReport,
+}
+
+const BACKLOG: u32 = 256;
+
+/// Floods a listener with backlog [`BACKLOG`] at `target` in a fresh lab
+/// with SYN cookies on, from `sources`, after two quiet intervals; checks
+/// what any such flood must show: the cookies rate and the alert naming
+/// it, the table holding about the backlog and the counters the rest, the
+/// listener's full queue with its backlog, and nstat agreeing.
+fn cookie_flood(tag: &str, target: SocketAddr, sources: Vec<(IpAddr, u16)>) -> CookieFlood {
     let cfg = LabConfig {
         syncookies: Some(true),
         ..LabConfig::default()
     };
-    let lab = Lab::new("cck", &cfg).unwrap();
-    let backlog = 256;
-    let target = Lab::server_addr_v4(80);
-    let _l = listen(&lab.server, target, backlog).unwrap();
+    let lab = Lab::new(tag, &cfg).unwrap();
+    let listener = listen(&lab.server, target, BACKLOG).unwrap();
     let mut w = Watch::new(&lab);
     w.quiet(2);
     let before = w.now();
 
-    let n = 6000;
+    let n = sources.len() as u64;
     let mut syn = SynSender::new(&lab.attacker).unwrap().rate(50_000);
-    assert_eq!(syn.send(flood_sources(n), target).unwrap(), n);
+    assert_eq!(syn.send(sources, target).unwrap(), n);
     w.settle(Counter::SyncookiesSent);
 
     // The very next sample: rates and an alert naming the counter.
@@ -169,34 +179,59 @@ fn syn_flood_with_cookies_shows_in_counters_not_in_table() {
         "{:#?}",
         r.alerts
     );
-    assert!(kinds(&r).contains(&(AlertKind::TableUndercounts, None)));
-    assert!(kinds(&r).contains(&(AlertKind::QueueFull, None)));
     // The rate is the counter's growth over the interval.
     let after = r.counters.as_ref().unwrap();
-    let grown = after.counters.get(Counter::SyncookiesSent).unwrap()
+    let cookies = after.counters.get(Counter::SyncookiesSent).unwrap()
         - before.counters.get(Counter::SyncookiesSent).unwrap();
-    assert!(cookies_rate * rates.interval_secs <= grown as f64 + 0.5);
+    assert!(cookies_rate * rates.interval_secs <= cookies as f64 + 0.5);
 
     // The table holds about the backlog's worth; the counters the rest.
-    let half_open = lab.server.count(Family::V4, TcpState::SynRecv).unwrap() as u64;
+    let family = if target.is_ipv4() {
+        Family::V4
+    } else {
+        Family::V6
+    };
+    let half_open = lab.server.count(family, TcpState::SynRecv).unwrap() as u64;
     assert!(
-        half_open <= u64::from(backlog) + 2 && half_open >= u64::from(backlog) / 2,
-        "{half_open} half-open entries, backlog {backlog}"
+        half_open <= u64::from(BACKLOG) + 2 && half_open >= u64::from(BACKLOG) / 2,
+        "{half_open} half-open entries, backlog {BACKLOG}"
     );
     assert!(
-        grown + half_open >= n * 95 / 100,
-        "cookies {grown} + table {half_open} < {n}"
+        cookies + half_open >= n * 95 / 100,
+        "cookies {cookies} + table {half_open} < {n}"
     );
     let q = r.listeners.iter().find(|l| l.local == target).unwrap();
-    assert_eq!(q.backlog, Some(backlog));
+    assert_eq!(q.backlog, Some(BACKLOG));
     assert_eq!(u64::from(q.half_open), half_open);
+    assert!(r.undercount.iter().any(
+        |u| matches!(u, UndercountReason::SynQueueFull { listener, .. } if *listener == target)
+    ));
+    check_with_nstat(&w, &lab, Counter::SyncookiesSent);
+    CookieFlood {
+        lab,
+        _listener: listener,
+        w,
+        r,
+    }
+}
+
+#[test]
+fn syn_flood_with_cookies_shows_in_counters_not_in_table() {
+    if !require_root("syn_flood_with_cookies_shows_in_counters_not_in_table") {
+        return;
+    }
+    let CookieFlood {
+        lab,
+        _listener,
+        mut w,
+        r,
+    } = cookie_flood("cck", Lab::server_addr_v4(80), flood_sources(6000));
+    assert!(kinds(&r).contains(&(AlertKind::TableUndercounts, None)));
+    assert!(kinds(&r).contains(&(AlertKind::QueueFull, None)));
     assert!(r
         .undercount
         .iter()
         .any(|u| matches!(u, UndercountReason::CookiesSent { .. })));
-    assert!(r.undercount.iter().any(
-        |u| matches!(u, UndercountReason::SynQueueFull { listener, .. } if *listener == target)
-    ));
     // The settings are the namespace's own (the host keeps its own values).
     assert_eq!(r.settings_error, None);
     let settings = r.settings.as_ref().unwrap();
@@ -208,7 +243,6 @@ fn syn_flood_with_cookies_shows_in_counters_not_in_table() {
             .unwrap()
     );
     assert_eq!(settings.somaxconn, Some(65535));
-    check_with_nstat(&w, &lab, Counter::SyncookiesSent);
 
     // The table's sample still points to the heavy prefixes.
     let entries = lab.server.entries(Family::V4).unwrap();
@@ -246,62 +280,19 @@ fn ipv6_syn_flood_with_cookies_shows_in_counters_not_in_table() {
     if !require_root("ipv6_syn_flood_with_cookies_shows_in_counters_not_in_table") {
         return;
     }
-    let cfg = LabConfig {
-        syncookies: Some(true),
-        ..LabConfig::default()
-    };
-    let lab = Lab::new("cc6", &cfg).unwrap();
-    let backlog = 256;
-    let target = Lab::server_addr_v6(443);
-    let _l = listen(&lab.server, target, backlog).unwrap();
-    let mut w = Watch::new(&lab);
-    w.quiet(2);
-    let before = w.now();
-
     // 80% from 2001:db8:7::/64, the rest spread over /64s of 2001:db8:9::/48.
-    let n = 6000u64;
-    let sources = (0..n).map(|i| {
-        let net = if i % 5 == 4 {
-            0x2001_0db8_0009_0000u128 | u128::from(i / 5 % 200)
-        } else {
-            0x2001_0db8_0007_0000
-        };
-        let ip = IpAddr::V6(((net << 64) | u128::from(1 + i * 7919 % 60_000)).into());
-        (ip, 1024 + (i % 60000) as u16)
-    });
-    let mut syn = SynSender::new(&lab.attacker).unwrap().rate(50_000);
-    assert_eq!(syn.send(sources, target).unwrap(), n);
-    w.settle(Counter::SyncookiesSent);
-
-    let r = w.step();
-    let rates = r.rates.as_ref().unwrap();
-    let cookies_rate = rates.get(Counter::SyncookiesSent).unwrap();
-    assert!(cookies_rate > 100.0, "rate {cookies_rate}");
-    assert!(
-        has(&r, AlertKind::SynFlood, Counter::SyncookiesSent),
-        "{:#?}",
-        r.alerts
-    );
-    let after = r.counters.as_ref().unwrap();
-    let grown = after.counters.get(Counter::SyncookiesSent).unwrap()
-        - before.counters.get(Counter::SyncookiesSent).unwrap();
-    let half_open = lab.server.count(Family::V6, TcpState::SynRecv).unwrap() as u64;
-    assert!(
-        half_open <= u64::from(backlog) + 2 && half_open >= u64::from(backlog) / 2,
-        "{half_open} half-open entries, backlog {backlog}"
-    );
-    assert!(
-        grown + half_open >= n * 95 / 100,
-        "cookies {grown} + table {half_open} < {n}"
-    );
-    let q = r.listeners.iter().find(|l| l.local == target).unwrap();
-    assert_eq!(q.backlog, Some(backlog));
-    assert_eq!(u64::from(q.half_open), half_open);
-    assert!(r.undercount.iter().any(
-        |u| matches!(u, UndercountReason::SynQueueFull { listener, .. } if *listener == target)
-    ));
-    check_with_nstat(&w, &lab, Counter::SyncookiesSent);
-
+    let sources = (0..6000u64)
+        .map(|i| {
+            let net = if i % 5 == 4 {
+                0x2001_0db8_0009_0000u128 | u128::from(i / 5 % 200)
+            } else {
+                0x2001_0db8_0007_0000
+            };
+            let ip = IpAddr::V6(((net << 64) | u128::from(1 + i * 7919 % 60_000)).into());
+            (ip, 1024 + (i % 60000) as u16)
+        })
+        .collect();
+    let CookieFlood { lab, _listener, .. } = cookie_flood("cc6", Lab::server_addr_v6(443), sources);
     let entries = lab.server.entries(Family::V6).unwrap();
     let report = Report::from_entries(&entries, &Config::default()).unwrap();
     let top = &report.prefixes[0];
