@@ -91,7 +91,10 @@ def test_missing_counters_are_file_not_found(tmp_path: Path) -> None:
 
 
 def test_arguments_are_checked(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="not both"):
-        halfopen.CounterSampler(1, net_dir=tmp_path)
+    for both in ({"net_dir": tmp_path}, {"netns": "x"}):
+        with pytest.raises(ValueError, match="one of pid, netns and net_dir"):
+            halfopen.CounterSampler(1, **both)
+    with pytest.raises(ValueError, match="one of pid, netns and net_dir"):
+        halfopen.CounterSampler(netns="x", net_dir=tmp_path)
     with pytest.raises(ValueError, match="at least 2"):
         halfopen.CounterSampler(history=1)
