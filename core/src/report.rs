@@ -221,6 +221,31 @@ pub struct Report {
     pub source: Option<Origin>,
 }
 
+/// Sorts one family's packed records (address by `addr`, packed tail by
+/// `tail`) and feeds them to `tree`: a plan of the node cap first when its
+/// sources might not fit (see [`TreeBuilder::plan_sorted`]), then one call
+/// per source.
+fn feed_family<T, K>(
+    tree: &mut TreeBuilder,
+    records: &[T],
+    addr: impl Fn(&T) -> K + Copy,
+    tail: impl Fn(&T) -> u32,
+    heavy: u64,
+) where
+    T: Copy + Default,
+    K: radix::Key + Into<u128>,
+{
+    let (sorted, sources) = radix::sorted(records, addr);
+    let key = |r: &T| addr(r).into();
+    if let (Some(first), Some(last)) = (sorted.first(), sorted.last()) {
+        if !tree.fits_sorted(sources, key(first), key(last)) {
+            tree.plan_sorted(sorted.iter().map(key), heavy);
+        }
+    }
+    tree.reserve(sources);
+    feed_sorted(tree, sorted.iter().map(|r| (addr(r), tail(r))), Into::into);
+}
+
 /// Feeds records sorted by address to `tree`, one call per distinct source.
 fn feed_sorted<K: Copy + PartialEq>(
     tree: &mut TreeBuilder,
@@ -256,30 +281,20 @@ fn family_trees(
     let mut v4 = TreeBuilder::new(Family::V4, &config.levels_v4, config.node_cap)?;
     let mut v6 = TreeBuilder::new(Family::V6, &config.levels_v6, config.node_cap)?;
 
-    let (r4, sources) = radix::sorted(snap.v4_records(), |&r| (r >> 32) as u32);
-    let key4 = |r: &u64| u128::from((r >> 32) as u32);
-    if let (Some(first), Some(last)) = (r4.first(), r4.last()) {
-        if !v4.fits_sorted(sources, key4(first), key4(last)) {
-            v4.plan_sorted(r4.iter().map(key4), heavy);
-        }
-    }
-    v4.reserve(sources);
-    feed_sorted(
+    feed_family(
         &mut v4,
-        r4.iter().map(|&r| ((r >> 32) as u32, r as u32)),
-        u128::from,
+        snap.v4_records(),
+        |&r| (r >> 32) as u32,
+        |&r| r as u32,
+        heavy,
     );
-    drop(r4);
-
-    let (r6, sources) = radix::sorted(snap.v6_records(), V6Record::addr);
-    if let (Some(first), Some(last)) = (r6.first(), r6.last()) {
-        if !v6.fits_sorted(sources, first.addr(), last.addr()) {
-            v6.plan_sorted(r6.iter().map(V6Record::addr), heavy);
-        }
-    }
-    v6.reserve(sources);
-    feed_sorted(&mut v6, r6.iter().map(|r| (r.addr(), r.tail)), |a| a);
-    drop(r6);
+    feed_family(
+        &mut v6,
+        snap.v6_records(),
+        V6Record::addr,
+        |r| r.tail,
+        heavy,
+    );
 
     for &peer in snap.established_peers() {
         match peer {
