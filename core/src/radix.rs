@@ -93,12 +93,7 @@ where
     let Some(first) = records.first() else {
         return (Vec::new(), 0);
     };
-    let k0 = key(first);
-    let (all, any) = records.iter().fold((k0, k0), |(a, o), r| {
-        let k = key(r);
-        (a.and(k), o.or(k))
-    });
-    let varying = all.xor(any);
+    let varying = varying(first, records, key);
     if varying.is_zero() {
         return (records.to_vec(), 1);
     }
@@ -130,6 +125,16 @@ where
         start = end;
     }
     (out, distinct)
+}
+
+/// The key bits that differ between `records` (`first` among them).
+fn varying<T, K: Key>(first: &T, records: &[T], key: impl Fn(&T) -> K) -> K {
+    let k0 = key(first);
+    let (all, any) = records.iter().fold((k0, k0), |(a, o), r| {
+        let k = key(r);
+        (a.and(k), o.or(k))
+    });
+    all.xor(any)
 }
 
 /// The digit of the first pass for `bits` left to sort: all of them when
@@ -180,12 +185,7 @@ where
         insertion_sort(records, key);
         return distinct(records, key);
     }
-    let k0 = key(&records[0]);
-    let (all, any) = records.iter().fold((k0, k0), |(a, o), r| {
-        let k = key(r);
-        (a.and(k), o.or(k))
-    });
-    let varying = all.xor(any);
+    let varying = varying(&records[0], records, key);
     if varying.is_zero() {
         return 1;
     }

@@ -149,6 +149,18 @@ pub struct Sampler {
     rules: AlertRules,
 }
 
+/// `f`'s result, run inside the namespace of namespace file `enter` (on a
+/// helper thread) when there is one, else on this thread.
+fn inside<T: Send>(
+    enter: Option<&Path>,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, crate::netns::NetnsError> {
+    match enter {
+        None => Ok(f()),
+        Some(file) => crate::netns::run_in(file, f),
+    }
+}
+
 /// What a report reads of a namespace besides the counters.
 struct NamespaceState {
     settings: Option<Settings>,
@@ -242,12 +254,8 @@ impl Sampler {
     /// Takes a sample now and returns the rates since the one before.
     pub fn sample(&mut self) -> Result<Option<&Rates>, CounterError> {
         let reader = &mut self.reader;
-        let s = match &self.enter {
-            None => reader.read()?,
-            Some(file) => {
-                crate::netns::run_in(file, || reader.read()).map_err(CounterError::Namespace)??
-            }
-        };
+        let s =
+            inside(self.enter.as_deref(), || reader.read()).map_err(CounterError::Namespace)??;
         self.push(s)
     }
 
@@ -261,15 +269,12 @@ impl Sampler {
     /// says why in `settings_error` and carries everything else (the
     /// samples taken so far, without settings and listener queues).
     pub fn report(&self) -> Result<CounterReport, CounterError> {
-        let state = match &self.enter {
-            None => self.read_state()?,
-            Some(file) => match crate::netns::run_in(file, || self.read_state()) {
-                Ok(state) => state?,
-                Err(e) => NamespaceState {
-                    settings: None,
-                    settings_error: Some(CounterError::Namespace(e).to_string()),
-                    listeners: Vec::new(),
-                },
+        let state = match inside(self.enter.as_deref(), || self.read_state()) {
+            Ok(state) => state?,
+            Err(e) => NamespaceState {
+                settings: None,
+                settings_error: Some(CounterError::Namespace(e).to_string()),
+                listeners: Vec::new(),
             },
         };
         let mut report = self.report_with(state.settings, state.listeners);
