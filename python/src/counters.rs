@@ -14,19 +14,12 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
 use crate::error::PyHoError;
+use crate::procnet::namespace_file;
 
 /// Decodes JSON made by core into Python objects with `json.loads`.
 pub fn from_json<'py>(py: Python<'py>, json: &str) -> PyResult<Bound<'py, PyAny>> {
     static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     LOADS.import(py, "json", "loads")?.call1((json,))
-}
-
-/// A namespace given by name (`ip netns add`) or by its file.
-fn namespace_file(netns: PathBuf) -> PathBuf {
-    match netns.to_str() {
-        Some(name) if !name.contains('/') => halfopen::netns::named(name),
-        _ => netns,
-    }
 }
 
 /// Serializes a core value to JSON; core's report types always serialize.

@@ -2,7 +2,7 @@
 //!
 //! Parsing runs with the GIL released, so two Python threads parse at once.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use halfopen::live::{self, Namespace, Options, Source};
 use halfopen::procnet::{self, Family, TcpEntry, TcpState};
@@ -70,12 +70,23 @@ pub fn namespace_arg(pid: Option<u32>, netns: Option<PathBuf>) -> PyResult<Names
     match (pid, netns) {
         (None, None) => Ok(Namespace::Current),
         (Some(pid), None) => Ok(Namespace::Pid(pid)),
-        (None, Some(path)) => Ok(match path.to_str() {
-            Some(name) if !name.contains('/') => Namespace::named(name),
-            _ if path.is_dir() => Namespace::Dir(path),
-            _ => Namespace::Path(path),
-        }),
+        (None, Some(path)) if !is_name(&path) && path.is_dir() => Ok(Namespace::Dir(path)),
+        (None, Some(path)) => Ok(Namespace::Path(namespace_file(path))),
         (Some(_), Some(_)) => Err(PyValueError::new_err("give pid or netns, not both")),
+    }
+}
+
+/// True for a namespace name as `ip netns add` takes it (no `/`).
+fn is_name(netns: &Path) -> bool {
+    netns.to_str().is_some_and(|name| !name.contains('/'))
+}
+
+/// The namespace file of `netns`: `/run/netns/NAME` for a name, else the
+/// path as given.
+pub fn namespace_file(netns: PathBuf) -> PathBuf {
+    match netns.to_str() {
+        Some(name) if is_name(&netns) => halfopen::netns::named(name),
+        _ => netns,
     }
 }
 
